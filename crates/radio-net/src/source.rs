@@ -1,0 +1,359 @@
+//! Source ingest: Icecast2 (`PUT` / `SOURCE`) on the main port and Shoutcast v1 on
+//! port + 1.
+//!
+//! Checks run in Icecast's order — credentials, mount free, source limit, content type —
+//! and each refusal says why. After the `200 OK` the socket carries audio (possibly
+//! chunked), which goes through a [`SourceFeed`] into the mount. A source that sends
+//! nothing for `source_timeout` is dropped even though its TCP connection stays open.
+
+use crate::chunked::ChunkedDecoder;
+use crate::config::StreamInfo;
+use crate::mount::{SourceFeed, SourceInfo};
+use crate::query::parse_basic;
+use crate::request::RequestHead;
+use crate::response::Response;
+use crate::server::{AttachError, Shared};
+use bytes::BytesMut;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+/// Longest Shoutcast password line / header block.
+const MAX_SHOUTCAST_HEAD: usize = 8192;
+
+/// Whether `user`/`password` may feed `mount`. Both must match.
+pub(crate) fn source_allowed(shared: &Shared, mount: &str, user: &str, password: &str) -> bool {
+    let auth = &shared.config.auth;
+    match shared.config.mount(mount) {
+        Some(m) if m.password.is_some() => {
+            let want_user = m.username.as_deref().unwrap_or(&auth.source_user);
+            user == want_user && Some(password) == m.password.as_deref()
+        }
+        _ => user == auth.source_user && Some(password) == auth.source_password.as_deref(),
+    }
+}
+
+fn unauthorized() -> Response {
+    Response::text(401, "You need to authenticate")
+        .header("WWW-Authenticate", "Basic realm=\"Icecast2 Server\"")
+        .header("Allow", "GET, HEAD, PUT, SOURCE, OPTIONS")
+}
+
+/// Stream properties from a source's headers (first present header wins).
+fn stream_info(head: &RequestHead) -> (StreamInfo, Option<String>) {
+    let audio_info = head.header("ice-audio-info").map(str::to_string);
+    let audio_pairs =
+        crate::query::Query::parse(&audio_info.clone().unwrap_or_default().replace(';', "&"));
+    let bitrate = head
+        .first_header(&["ice-bitrate", "icy-br", "x-audiocast-bitrate"])
+        .map(str::to_string)
+        .or_else(|| audio_pairs.get("bitrate"))
+        .or_else(|| audio_pairs.get("ice-bitrate"))
+        .and_then(|v| v.trim().parse().ok());
+    let public = head
+        .first_header(&["ice-public", "icy-pub", "x-audiocast-public", "icy-public"])
+        .map(|v| matches!(v.trim(), "1" | "true" | "yes"));
+    let s = |names: &[&str]| head.first_header(names).map(str::to_string);
+    (
+        StreamInfo {
+            name: s(&["ice-name", "icy-name", "x-audiocast-name"]),
+            genre: s(&["ice-genre", "icy-genre", "x-audiocast-genre"]),
+            description: s(&[
+                "ice-description",
+                "icy-description",
+                "x-audiocast-description",
+            ]),
+            url: s(&["ice-url", "icy-url", "x-audiocast-url"]),
+            public,
+            bitrate,
+        },
+        audio_info,
+    )
+}
+
+/// An Icecast2 source: `SOURCE /m ICE/1.0`, `PUT /m HTTP/1.1` (or Liquidsoap's `POST`).
+pub(crate) async fn handle_icecast(
+    shared: Arc<Shared>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    head: RequestHead,
+    rest: BytesMut,
+) {
+    let path = head.path().to_string();
+    if !path.starts_with('/') || path.len() < 2 || path.contains("/../") {
+        Response::text(400, "Mount must start with '/'")
+            .send(&mut stream)
+            .await;
+        return;
+    }
+    let creds = head.header("authorization").and_then(parse_basic);
+    let allowed = creds
+        .as_ref()
+        .is_some_and(|(u, p)| source_allowed(&shared, &path, u, p));
+    if !allowed {
+        tracing::info!(%peer, mount = %path, "source refused: wrong or missing credentials");
+        unauthorized().send(&mut stream).await;
+        return;
+    }
+    let content_type = match head.header("content-type") {
+        Some(ct) if !ct.trim().is_empty() => ct.trim().to_string(),
+        _ if head.method == "SOURCE" => "audio/mpeg".to_string(),
+        _ => {
+            Response::text(403, "No Content-type given")
+                .send(&mut stream)
+                .await;
+            return;
+        }
+    };
+    let (info, audio_info) = stream_info(&head);
+    let source = SourceInfo {
+        content_type,
+        info,
+        audio_info,
+        ip: peer.ip().to_string(),
+        user_agent: head.header("user-agent").unwrap_or("").to_string(),
+    };
+    let (feed, kill) = match shared.attach(&path, source) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::info!(%peer, mount = %path, "source refused: {e}");
+            let status = if e == AttachError::NotConfigured {
+                404
+            } else {
+                403
+            };
+            Response::text(status, &e.to_string())
+                .send(&mut stream)
+                .await;
+            return;
+        }
+    };
+    if head.expects_continue() {
+        let _ = stream
+            .write_all(b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n")
+            .await;
+    }
+    // Old DarkIce versions need exactly this line and nothing else.
+    if stream.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await.is_err() {
+        return;
+    }
+    tracing::info!(%peer, mount = %path, method = %head.method, "source connected");
+    let chunked = head.is_chunked().then(ChunkedDecoder::new);
+    let user = creds.map(|(u, _)| u).unwrap_or_default();
+    let request_line = format!("{} {} {}", head.method, path, head.protocol);
+    let ua = head.header("user-agent").unwrap_or("").to_string();
+    let started = Instant::now();
+    let started_wall = chrono::Utc::now();
+    let received = run_source(&shared, &mut stream, feed, kill, rest, chunked).await;
+    tracing::info!(%peer, mount = %path, bytes = received, "source disconnected");
+    if let Some(log) = &shared.access_log {
+        log.line(crate::accesslog::Entry {
+            ip: peer.ip().to_string(),
+            user,
+            start: started_wall,
+            request: request_line,
+            status: 200,
+            bytes: received,
+            referer: String::new(),
+            user_agent: ua,
+            duration: started.elapsed(),
+        });
+    }
+}
+
+/// Shoutcast v1: `password\r\n`, `OK2`, `icy-*` lines, a blank line, then audio.
+/// Clients pipeline all of it without waiting for `OK2`.
+pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
+    let deadline = tokio::time::Instant::now() + shared.config.limits.header_timeout;
+    let mut buf = BytesMut::with_capacity(1024);
+    let path = shared.config.shoutcast_mount.clone();
+    // The password line.
+    let line_end = loop {
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            break i;
+        }
+        if buf.len() > MAX_SHOUTCAST_HEAD {
+            return;
+        }
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
+    };
+    let line = buf.split_to(line_end + 1);
+    let password = String::from_utf8_lossy(&line)
+        .trim_end_matches(['\r', '\n'])
+        .to_string();
+    // DNAS 2 style "password:#sid" selects a stream; we have one Shoutcast mount.
+    let password = password.split(":#").next().unwrap_or("").to_string();
+    let user = shared
+        .config
+        .mount(&path)
+        .and_then(|m| m.username.clone())
+        .unwrap_or_else(|| shared.config.auth.source_user.clone());
+    if !source_allowed(&shared, &path, &user, &password) {
+        tracing::info!(%peer, mount = %path, "shoutcast source refused: invalid password");
+        let _ = stream.write_all(b"invalid password\r\n").await;
+        return;
+    }
+    if stream
+        .write_all(b"OK2\r\nicy-caps:11\r\n\r\n")
+        .await
+        .is_err()
+    {
+        return;
+    }
+    // The icy-* header block (possibly already in `buf`).
+    let head_end = loop {
+        if buf.starts_with(b"\r\n") || buf.starts_with(b"\n") {
+            break 0;
+        }
+        if let Some(n) = crate::request::head_len(&buf) {
+            break n;
+        }
+        if buf.len() > MAX_SHOUTCAST_HEAD {
+            tracing::info!(%peer, "shoutcast source: header block too large");
+            return;
+        }
+        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return,
+        }
+    };
+    let head_bytes = if head_end == 0 {
+        let skip = if buf.starts_with(b"\r\n") { 2 } else { 1 };
+        let _ = buf.split_to(skip);
+        Vec::new()
+    } else {
+        buf.split_to(head_end).to_vec()
+    };
+    let mut head = RequestHead {
+        method: "SOURCE".into(),
+        target: path.clone(),
+        protocol: "ICY".into(),
+        headers: Vec::new(),
+    };
+    for l in head_bytes.split(|&b| b == b'\n') {
+        let l = String::from_utf8_lossy(l);
+        if let Some((k, v)) = l.trim_end_matches('\r').split_once(':') {
+            head.headers
+                .push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let (info, audio_info) = stream_info(&head);
+    let source = SourceInfo {
+        content_type: head
+            .header("content-type")
+            .filter(|c| !c.is_empty())
+            .unwrap_or("audio/mpeg")
+            .to_string(),
+        info,
+        audio_info,
+        ip: peer.ip().to_string(),
+        user_agent: head
+            .header("user-agent")
+            .unwrap_or("Shoutcast v1 source")
+            .to_string(),
+    };
+    let (feed, kill) = match shared.attach(&path, source) {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::info!(%peer, mount = %path, "shoutcast source refused: {e}");
+            let _ = stream.write_all(format!("{e}\r\n").as_bytes()).await;
+            return;
+        }
+    };
+    tracing::info!(%peer, mount = %path, "shoutcast source connected");
+    let started = Instant::now();
+    let started_wall = chrono::Utc::now();
+    let received = run_source(&shared, &mut stream, feed, kill, buf, None).await;
+    tracing::info!(%peer, mount = %path, bytes = received, "shoutcast source disconnected");
+    if let Some(log) = &shared.access_log {
+        log.line(crate::accesslog::Entry {
+            ip: peer.ip().to_string(),
+            user: user.clone(),
+            start: started_wall,
+            request: format!("SOURCE {path} ICY"),
+            status: 200,
+            bytes: received,
+            referer: String::new(),
+            user_agent: head.header("user-agent").unwrap_or("").to_string(),
+            duration: started.elapsed(),
+        });
+    }
+}
+
+/// Moves audio from the socket into the mount until EOF, error, idle timeout, kill or
+/// shutdown. Returns the bytes received.
+async fn run_source(
+    shared: &Shared,
+    stream: &mut TcpStream,
+    mut feed: SourceFeed,
+    kill: CancellationToken,
+    first: BytesMut,
+    mut chunked: Option<ChunkedDecoder>,
+) -> u64 {
+    let timeout = shared.config.limits.source_timeout;
+    let mut received = 0u64;
+    let mut decoded = Vec::new();
+    let mut input = first;
+    let mut last_data = tokio::time::Instant::now();
+    loop {
+        if !input.is_empty() {
+            received += input.len() as u64;
+            last_data = tokio::time::Instant::now();
+            match &mut chunked {
+                Some(d) => {
+                    decoded.clear();
+                    if let Err(e) = d.decode(&input, &mut decoded) {
+                        tracing::warn!(mount = feed.mount_path(), "source dropped: {e}");
+                        break;
+                    }
+                    feed.write(&decoded);
+                    if d.is_done() {
+                        break;
+                    }
+                }
+                None => feed.write(&input),
+            }
+            input.clear();
+        }
+        let idle_deadline = last_data + timeout;
+        let wake = match feed.publish_deadline() {
+            Some(p) => idle_deadline.min(tokio::time::Instant::from_std(p)),
+            None => idle_deadline,
+        };
+        input.reserve(16 * 1024);
+        let r = tokio::select! {
+            _ = kill.cancelled() => {
+                tracing::info!(mount = feed.mount_path(), "source killed");
+                break;
+            }
+            r = tokio::time::timeout_at(wake, stream.read_buf(&mut input)) => r,
+        };
+        match r {
+            Ok(Ok(0)) => break,
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::info!(mount = feed.mount_path(), "source read error: {e}");
+                break;
+            }
+            Err(_) => {
+                if tokio::time::Instant::now() >= idle_deadline {
+                    tracing::warn!(
+                        mount = feed.mount_path(),
+                        "source dropped: no data for {} s",
+                        timeout.as_secs_f32()
+                    );
+                    break;
+                }
+                feed.publish();
+            }
+        }
+    }
+    drop(feed);
+    received
+}
