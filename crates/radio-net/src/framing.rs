@@ -125,16 +125,23 @@ impl Framer {
     /// Audio is cut at the latest boundary once at least `min_chunk` bytes are pending;
     /// with `flush`, at the latest boundary whatever the size.
     pub fn push(&mut self, data: &[u8], min_chunk: usize, flush: bool, out: &mut Vec<Unit>) {
-        self.buf.extend_from_slice(data);
-        match self.format {
-            StreamFormat::Mpeg | StreamFormat::Adts => self.scan_frames(),
-            StreamFormat::Ogg => self.scan_pages(out),
-            StreamFormat::Other => {
-                self.start_synced = true;
-                self.last_boundary = Some(self.buf.len());
+        // Feed at most `min_chunk` bytes at a time so chunks stay near `min_chunk` even
+        // when the source delivers large reads: a burst can then start close to the
+        // requested size.
+        let step = min_chunk.max(512);
+        let mut parts = data.chunks(step).peekable();
+        while let Some(part) = parts.next() {
+            self.buf.extend_from_slice(part);
+            match self.format {
+                StreamFormat::Mpeg | StreamFormat::Adts => self.scan_frames(),
+                StreamFormat::Ogg => self.scan_pages(out),
+                StreamFormat::Other => {
+                    self.start_synced = true;
+                    self.last_boundary = Some(self.buf.len());
+                }
             }
+            self.cut(min_chunk, flush && parts.peek().is_none(), out);
         }
-        self.cut(min_chunk, flush, out);
     }
 
     /// Cuts whatever is pending at the latest boundary (used on a timer and at the end).
@@ -181,6 +188,11 @@ impl Framer {
         } else {
             adts_frame_len
         };
+        if self.locked && self.parsed > 0 && self.parsed <= self.buf.len() {
+            // The frame that was incomplete at the last push has arrived: its end is a
+            // cut point.
+            self.last_boundary = Some(self.parsed);
+        }
         while self.parsed + need <= self.buf.len() {
             let pos = self.parsed;
             match frame_len(&self.buf[pos..]) {

@@ -135,7 +135,9 @@ impl Listener {
             if st.out.is_empty() {
                 st.rx.mark_unchanged();
                 st.chunks.clear();
-                match self.mount.read(&mut st.cursor, MAX_BATCH, &mut st.chunks) {
+                // A quarter of the queue at most, so "behind the queue" stays meaningful.
+                let batch = MAX_BATCH.min(self.mount.queue_size / 4).max(4096);
+                match self.mount.read(&mut st.cursor, batch, &mut st.chunks) {
                     ReadOutcome::FellBehind => return EndReason::FellBehind,
                     ReadOutcome::Data { jumped } => {
                         if jumped {
@@ -159,7 +161,15 @@ impl Listener {
                 }
             }
             if !st.out.is_empty() {
-                match write_some(&self.stream, st, limits.write_timeout, &shared.shutdown).await {
+                match write_some(
+                    &self.stream,
+                    &self.mount,
+                    st,
+                    limits.write_timeout,
+                    &shared.shutdown,
+                )
+                .await
+                {
                     Ok(n) => {
                         st.sent += n as u64;
                         self.mount
@@ -280,12 +290,18 @@ fn enqueue(st: &mut State, chunk: &Chunk) {
 }
 
 /// Writes as much of `st.out` as the socket takes, waiting (bounded) when it is full.
+///
+/// While the socket is full, every batch the mount publishes is a chance to notice that
+/// the queue has moved past this listener: it is then dropped at once, as Icecast does,
+/// rather than when the write timeout expires.
 async fn write_some(
     stream: &TcpStream,
+    mount: &Mount,
     st: &mut State,
     timeout: std::time::Duration,
     shutdown: &tokio_util::sync::CancellationToken,
 ) -> Result<usize, EndReason> {
+    let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let n = {
             let mut slices = [IoSlice::new(&[]); MAX_IOV];
@@ -314,11 +330,16 @@ async fn write_some(
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 tokio::select! {
-                    r = tokio::time::timeout(timeout, stream.writable()) => match r {
+                    r = tokio::time::timeout_at(deadline, stream.writable()) => match r {
                         Ok(Ok(())) => continue,
                         Ok(Err(_)) => return Err(EndReason::ClientGone),
                         Err(_) => return Err(EndReason::WriteTimeout),
                     },
+                    r = st.rx.changed() => {
+                        if r.is_ok() && mount.fell_behind(&st.cursor) {
+                            return Err(EndReason::FellBehind);
+                        }
+                    }
                     _ = shutdown.cancelled() => return Err(EndReason::Shutdown),
                 }
             }

@@ -334,10 +334,11 @@ impl Mount {
         let format = StreamFormat::from_content_type(&source.content_type);
         let ring = &mut st.ring;
         // Listeners still draining the previous source jump to the new one.
+        let end = ring.end();
         ring.generation += 1;
-        ring.generation_start = ring.end();
-        ring.first_seq = ring.end();
-        ring.published = ring.end();
+        ring.generation_start = end;
+        ring.first_seq = end;
+        ring.published = end;
         ring.chunks.clear();
         ring.bytes = 0;
         st.format = format;
@@ -505,6 +506,17 @@ impl Mount {
             cursor.seq += 1;
         }
         ReadOutcome::Data { jumped }
+    }
+
+    /// Whether the queue has moved past `cursor` (counted as a slow listener if so).
+    pub fn fell_behind(&self, cursor: &Cursor) -> bool {
+        let st = self.lock();
+        let behind = cursor.generation == st.ring.generation && cursor.seq < st.ring.first_seq;
+        drop(st);
+        if behind {
+            self.counters.slow_listeners.fetch_add(1, Ordering::Relaxed);
+        }
+        behind
     }
 
     /// The Ogg headers of the current chain.

@@ -450,3 +450,74 @@ pub async fn send_title(cfg: &PushConfig, url: &Url, title: &str) -> Result<()> 
     let (_, _, _) = crate::relay::connect_get(&target, &auth, cfg.timeout).await?;
     Ok(())
 }
+
+/// Pushes a local mount upstream for as long as the server runs: whenever the mount
+/// has a source, a [`PushClient`] streams it (Ogg headers first) with its titles.
+pub(crate) async fn bridge(shared: Arc<crate::server::Shared>, path: String, cfg: PushConfig) {
+    use crate::mount::ReadOutcome;
+    let mut poll = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        // Wait for the mount to exist and be live.
+        let mount = loop {
+            if let Some(m) = shared.mount(&path).filter(|m| m.is_live()) {
+                break m;
+            }
+            tokio::select! {
+                _ = shared.shutdown.cancelled() => return,
+                _ = poll.tick() => {}
+            }
+        };
+        let mut c = cfg.clone();
+        c.content_type = mount.content_type().unwrap_or(c.content_type);
+        c.info = mount.stream_info();
+        c.audio_info = mount.audio_info();
+        let client = match PushClient::spawn(c) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(mount = %path, "push disabled: {e}");
+                return;
+            }
+        };
+        let mut rx = mount.subscribe();
+        let (mut cursor, headers) = mount.start_cursor();
+        if let Some(h) = headers {
+            client.send(h).await;
+        }
+        let mut chunks = Vec::new();
+        let mut last_title: Option<Arc<crate::icy::Meta>> = None;
+        loop {
+            rx.mark_unchanged();
+            chunks.clear();
+            match mount.read(&mut cursor, 256 * 1024, &mut chunks) {
+                ReadOutcome::FellBehind => {
+                    let (c, _) = mount.start_cursor();
+                    cursor = c;
+                    continue;
+                }
+                ReadOutcome::Data { .. } => {}
+            }
+            for ch in &chunks {
+                if !last_title
+                    .as_ref()
+                    .is_some_and(|t| Arc::ptr_eq(t, &ch.meta))
+                {
+                    if !ch.meta.title.is_empty() {
+                        client.set_title(ch.meta.title.clone());
+                    }
+                    last_title = Some(ch.meta.clone());
+                }
+                client.send(ch.data.clone()).await;
+            }
+            if !chunks.is_empty() {
+                continue;
+            }
+            if !mount.is_live() {
+                break;
+            }
+            tokio::select! {
+                _ = shared.shutdown.cancelled() => return,
+                r = rx.changed() => if r.is_err() { break },
+            }
+        }
+    }
+}

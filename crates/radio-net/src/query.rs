@@ -128,6 +128,11 @@ pub fn encode_text<'a>(text: &'a str, charset: &str) -> Cow<'a, [u8]> {
     }
 }
 
+/// Whether titles can be encoded into this charset (a WHATWG label, or Latin-1).
+pub fn charset_known(label: &str) -> bool {
+    encoding_rs::Encoding::for_label(label.trim().as_bytes()).is_some()
+}
+
 /// User and password from an `Authorization: Basic ...` header value.
 pub fn parse_basic(value: &str) -> Option<(String, String)> {
     let (scheme, rest) = value.trim().split_once(' ')?;

@@ -362,6 +362,18 @@ impl Server {
         Ok(())
     }
 
+    /// Pushes local mount `mount` to an upstream server whenever it has a source, until
+    /// the server shuts down. Call before or after [`Server::run`].
+    pub fn push_mount(&self, mount: &str, config: crate::push::PushConfig) -> Result<()> {
+        crate::relay::parse_url(&config.url).map_err(Error::Config)?;
+        let s = self.shared.clone();
+        let path = mount.to_string();
+        self.shared
+            .tracker
+            .spawn(async move { crate::push::bridge(s, path, config).await });
+        Ok(())
+    }
+
     /// Asks the server to stop (the same as the `shutdown` future completing).
     pub fn shutdown(&self) {
         self.shared.shutdown.cancel();

@@ -1,0 +1,12 @@
+//! radio-net against real sockets on 127.0.0.1: one module per area.
+
+mod admin;
+mod fallback;
+mod icy;
+mod ingest;
+mod limits;
+mod listeners;
+mod logs;
+mod ogg;
+mod relay;
+mod util;
