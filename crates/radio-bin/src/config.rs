@@ -55,6 +55,8 @@ pub struct LogSettings {
     pub access_log: bool,
     /// stat.log interval (`None`: not written).
     pub stat_interval: Option<Duration>,
+    /// Rotate error.log at start when larger than this (KiB).
+    pub max_error_log_kib: Option<u64>,
 }
 
 /// A local mount pushed to another server.
@@ -97,6 +99,7 @@ impl Resolved {
                 level: 3,
                 access_log: false,
                 stat_interval: None,
+                max_error_log_kib: None,
             },
             pushes: Vec::new(),
         }
@@ -754,6 +757,12 @@ mod penguin {
             level,
             access_log: log_dir.is_some(),
             stat_interval: None,
+            max_error_log_kib: positive(
+                file,
+                "Logging.Logsize",
+                logging.as_ref().and_then(|l| l.Logsize),
+            )?
+            .map(|n| n as u64),
         };
         if let Some(l) = &logging {
             if l.UseStat == Some(true) {

@@ -89,6 +89,15 @@ fn run(mut cfg: config::Resolved) -> anyhow::Result<()> {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create log directory {}", dir.display()))?;
+            let path = dir.join("error.log");
+            // PenguinCast's Logsize: keep error.log under this many KiB by rotating it
+            // to error.log.1 at start.
+            if let Some(max) = cfg.logging.max_error_log_kib
+                && std::fs::metadata(&path).is_ok_and(|m| m.len() > max * 1024)
+            {
+                std::fs::rename(&path, dir.join("error.log.1"))
+                    .with_context(|| format!("cannot rotate {}", path.display()))?;
+            }
             let file = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -117,10 +126,10 @@ fn run(mut cfg: config::Resolved) -> anyhow::Result<()> {
                 .with_filter(stderr_filter),
         )
         .init();
-    if cfg.logging.access_log {
-        if let Some(dir) = &cfg.logging.dir {
-            cfg.server.access_log = Some(dir.join("access.log"));
-        }
+    if cfg.logging.access_log
+        && let Some(dir) = &cfg.logging.dir
+    {
+        cfg.server.access_log = Some(dir.join("access.log"));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

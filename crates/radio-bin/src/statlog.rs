@@ -1,9 +1,7 @@
-//! stat.log: listeners, CPU % and RSS every few seconds, in PenguinCast's format.
-//!
-//! ```text
-//! #Time	#Listeners	#CpuUsage	#MemUsage
-//! 2026-11-21 20:56:25	12	0.4	10240
-//! ```
+//! stat.log: listeners, CPU % and RSS every few seconds, in PenguinCast's format: a
+//! header line `#Time #Listeners #CpuUsage #MemUsage`, then rows such as
+//! `2026-11-21 20:56:25 12 0.4 10240`, the fields separated by tabs (CPU in % of all
+//! cores, memory as RSS in KiB).
 
 use radio_net::procstat::{CpuMeter, rss_kib};
 use std::io::Write;

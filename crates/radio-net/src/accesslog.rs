@@ -105,12 +105,12 @@ impl AccessLog {
     /// Queues a line.
     pub fn line(&self, entry: Entry) {
         let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(tx) = tx {
-            if tx.try_send(Msg::Line(entry.format())).is_err() {
-                let lost = self.lost.fetch_add(1, Ordering::Relaxed) + 1;
-                if lost.is_power_of_two() {
-                    tracing::error!("access.log cannot keep up: {lost} lines lost");
-                }
+        if let Some(tx) = tx
+            && tx.try_send(Msg::Line(entry.format())).is_err()
+        {
+            let lost = self.lost.fetch_add(1, Ordering::Relaxed) + 1;
+            if lost.is_power_of_two() {
+                tracing::error!("access.log cannot keep up: {lost} lines lost");
             }
         }
     }

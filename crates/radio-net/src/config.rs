@@ -296,13 +296,11 @@ impl ServerConfig {
             if m.metaint == Some(0) {
                 return bad(format!("mount {}: metaint must be greater than 0", m.path));
             }
-            if let Some(f) = &m.fallback {
-                if f == &m.path {
-                    return bad(format!(
-                        "mount {}: fallback cannot be the mount itself",
-                        m.path
-                    ));
-                }
+            if m.fallback.as_deref() == Some(m.path.as_str()) {
+                return bad(format!(
+                    "mount {}: fallback cannot be the mount itself",
+                    m.path
+                ));
             }
         }
         if self.mount_defaults.metaint == 0 {

@@ -518,10 +518,10 @@ impl OggState {
                 stream.partial.extend_from_slice(seg);
             }
             if lace < 255 {
-                if stream.done_packets == 1 || stream.codec == Codec::Flac {
-                    if let Some(tags) = parse_comment(stream.codec, &stream.partial) {
-                        self.tags = tags;
-                    }
+                if (stream.done_packets == 1 || stream.codec == Codec::Flac)
+                    && let Some(tags) = parse_comment(stream.codec, &stream.partial)
+                {
+                    self.tags = tags;
                 }
                 stream.partial.clear();
                 stream.done_packets += 1;

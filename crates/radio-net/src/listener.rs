@@ -140,17 +140,13 @@ impl Listener {
                 match self.mount.read(&mut st.cursor, batch, &mut st.chunks) {
                     ReadOutcome::FellBehind => return EndReason::FellBehind,
                     ReadOutcome::Data { jumped } => {
-                        if jumped {
-                            // A new source: new Ogg headers (unless its first chunk is them).
-                            if self.mount.format() == StreamFormat::Ogg
-                                && !st.chunks.first().is_some_and(|c| c.header)
-                            {
-                                if let Some(h) =
-                                    st.chunks.first().and_then(|c| c.ogg_headers.clone())
-                                {
-                                    st.out.push_back(h);
-                                }
-                            }
+                        // A new source: new Ogg headers (unless its first chunk is them).
+                        if jumped
+                            && self.mount.format() == StreamFormat::Ogg
+                            && !st.chunks.first().is_some_and(|c| c.header)
+                            && let Some(h) = st.chunks.first().and_then(|c| c.ogg_headers.clone())
+                        {
+                            st.out.push_back(h);
                         }
                         let chunks = std::mem::take(&mut st.chunks);
                         for c in &chunks {
@@ -183,11 +179,9 @@ impl Listener {
             }
             // Nothing to send: the source has gone quiet or left.
             let live = self.mount.is_live();
-            if !live {
-                if let Some(fb) = self.fallback_target(shared) {
-                    self.move_to(st, shared, fb);
-                    continue;
-                }
+            if !live && let Some(fb) = self.fallback_target(shared) {
+                self.move_to(st, shared, fb);
+                continue;
             }
             let idle_deadline = (!live).then(|| {
                 let since = self

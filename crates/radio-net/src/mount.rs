@@ -326,10 +326,10 @@ impl Mount {
     }
 
     /// Starts a new source generation. Fails when a source is already connected.
-    pub(crate) fn attach(&self, source: SourceInfo) -> Result<StreamFormat, SourceInfo> {
+    pub(crate) fn attach(&self, source: SourceInfo) -> Option<StreamFormat> {
         let mut st = self.lock();
         if st.source.is_some() {
-            return Err(source);
+            return None;
         }
         let format = StreamFormat::from_content_type(&source.content_type);
         let ring = &mut st.ring;
@@ -354,7 +354,7 @@ impl Mount {
         );
         drop(st);
         self.notify();
-        Ok(format)
+        Some(format)
     }
 
     /// Ends the current source; listeners drain what is queued, then wait or move.
@@ -757,7 +757,7 @@ mod tests {
     fn second_source_refused_and_new_generation_jumps() {
         let m = mount(4096, 65536);
         let mut f = feed(&m);
-        assert!(m.attach(SourceInfo::new("audio/mpeg")).is_err());
+        assert!(m.attach(SourceInfo::new("audio/mpeg")).is_none());
         f.write(&mp3_frame(false).repeat(20));
         f.publish();
         let (mut cur, _) = m.start_cursor();

@@ -131,7 +131,7 @@ pub fn parse_head(buf: &[u8], max_head: usize) -> Result<Option<(RequestHead, us
     let text = &buf[..len];
     let mut lines = text
         .split(|&b| b == b'\n')
-        .map(|l| trim_cr(l))
+        .map(trim_cr)
         .skip_while(|l| l.is_empty());
     let request_line = lines.next().ok_or(HeadError::BadRequestLine)?;
     let request_line = decode_text(request_line)?;

@@ -165,8 +165,8 @@ impl Shared {
             return Err(AttachError::TooManySources);
         }
         let format = match mount.attach(info) {
-            Ok(f) => f,
-            Err(_) => {
+            Some(f) => f,
+            None => {
                 self.sources.fetch_sub(1, Ordering::AcqRel);
                 return Err(AttachError::InUse);
             }
