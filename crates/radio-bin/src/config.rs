@@ -857,3 +857,187 @@ mod penguin {
         Ok(r)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PenguinCast's config.json exactly as its README prints it.
+    pub const PENGUINCAST: &str = r#"{
+    "Name": "Rollstation radio",
+    "Admin": "admin@site.com",
+    "Location": "Saint Petersburg",
+    "Host": "127.0.0.1",
+    "Socket": { "Port": 8008},
+    "Limits": {
+        "Clients": 30, "Sources": 5, 
+        "SourceIdleTimeOut": 5, "EmptyBufferIdleTimeOut": 5, "WriteTimeOut": 10
+    },
+    "Auth": {"AdminPassword": "admin"},
+    "Paths": {"Log": "log/", "Web":"html/"},
+    "Logging": {
+        "Loglevel": 4,
+        "Logsize": 50000,
+        "UseMonitor": true,
+        "UseStat": true},
+    "Mounts": [
+        {
+            "Name": "RockRadio96", "User":"admin", "Password": "admin", "Genre":"Rock", 
+            "Description": "Rock radio station, Saint Petersburg", "BitRate":96, 
+            "BurstSize": 65536, "DumpFile": "rock96.mp3"
+        }
+    ]
+}"#;
+
+    fn load_text(name: &str, text: &str) -> Result<Resolved, ConfigError> {
+        let dir =
+            std::env::temp_dir().join(format!("radiopoint-cfg-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let r = load(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        r
+    }
+
+    fn err(name: &str, text: &str) -> String {
+        load_text(name, text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn penguincast_readme_config_means_the_same() {
+        let r = load_text("config.json", PENGUINCAST).unwrap();
+        let s = &r.server;
+        assert_eq!(r.port, 8008);
+        assert_eq!(r.shoutcast_port, Some(8009));
+        assert_eq!(s.name, "Rollstation radio");
+        assert_eq!(s.hostname, "127.0.0.1");
+        assert_eq!(s.limits.max_listeners, Some(30));
+        assert_eq!(s.limits.max_sources, 5);
+        assert_eq!(s.limits.source_timeout, Duration::from_secs(5));
+        assert_eq!(s.limits.write_timeout, Duration::from_secs(10));
+        assert_eq!(s.auth.admin_password.as_deref(), Some("admin"));
+        assert_eq!(s.auth.source_password, None, "only mount credentials");
+        assert_eq!(r.logging.level, 4);
+        assert_eq!(r.logging.stat_interval, Some(Duration::from_secs(3)));
+        assert_eq!(r.logging.max_error_log_kib, Some(50000));
+        assert!(r.logging.dir.as_ref().unwrap().ends_with("log"));
+        assert_eq!(s.monitor_interval, Some(Duration::from_secs(5)));
+        let m = &s.mounts[0];
+        assert_eq!(m.path, "/RockRadio96");
+        assert_eq!(
+            (m.username.as_deref(), m.password.as_deref()),
+            (Some("admin"), Some("admin"))
+        );
+        assert_eq!(m.defaults.genre.as_deref(), Some("Rock"));
+        assert_eq!(m.metaint, Some(96 * 1280));
+        assert_eq!(m.burst_size, Some(65536));
+        assert!(m.dump_file.as_ref().unwrap().ends_with("log/rock96.mp3"));
+        assert_eq!(s.shoutcast_mount, "/RockRadio96");
+    }
+
+    #[test]
+    fn penguincast_bad_values_name_the_key() {
+        let e = err(
+            "c.json",
+            &PENGUINCAST.replace("\"BitRate\":96", "\"BitRate\":0"),
+        );
+        assert!(
+            e.contains("Mounts[0].BitRate: must be greater than 0"),
+            "{e}"
+        );
+        let e = err(
+            "c.json",
+            &PENGUINCAST.replace("\"Socket\": { \"Port\": 8008},", ""),
+        );
+        assert!(e.contains("Socket.Port: is missing"), "{e}");
+        let e = err("c.json", &PENGUINCAST.replace(", \"WriteTimeOut\": 10", ""));
+        assert!(e.contains("Limits.WriteTimeOut: is missing"), "{e}");
+        let e = err(
+            "c.json",
+            &PENGUINCAST.replace("\"Loglevel\": 4", "\"Loglevel\": 9"),
+        );
+        assert!(e.contains("Logging.Loglevel"), "{e}");
+        let e = err("c.json", &PENGUINCAST.replace("\"Admin\":", "\"Admni\":"));
+        assert!(e.contains("unknown field `Admni`"), "{e}");
+        let e = err(
+            "c.json",
+            &PENGUINCAST.replace("\"Clients\": 30", "\"Clients\": \"many\""),
+        );
+        assert!(e.contains("invalid type") && e.contains("line"), "{e}");
+        let e = err("c.json", "{ not json");
+        assert!(e.contains("c.json"), "{e}");
+    }
+
+    #[test]
+    fn toml_config_and_errors() {
+        let r = load_text(
+            "r.toml",
+            r#"
+[server]
+name = "Test FM"
+port = 9000
+shoutcast_mount = "/sc"
+[auth]
+source_password = "pw"
+[limits]
+max_listeners = 100
+source_timeout = 2.5
+[logging]
+dir = "logs"
+level = 2
+stat_log = true
+[[mount]]
+path = "/live.mp3"
+password = "mine"
+fallback = "/backup.mp3"
+fallback_override = true
+metaint = 8192
+charset = "ISO-8859-1"
+[[relay]]
+mount = "/r.mp3"
+url = "http://127.0.0.1:8001/up.mp3"
+on_demand = true
+[[push]]
+mount = "/live.mp3"
+url = "http://source:up@example.org:8000/pushed.mp3"
+"#,
+        )
+        .unwrap();
+        assert_eq!(r.port, 9000);
+        assert_eq!(r.shoutcast_port, Some(9001));
+        assert_eq!(r.server.limits.source_timeout, Duration::from_millis(2500));
+        assert_eq!(r.server.mounts[0].metaint, Some(8192));
+        assert!(r.server.relays[0].on_demand);
+        assert_eq!(r.pushes[0].push.password, "up");
+        assert!(r.logging.access_log);
+        let bad = [
+            ("[limits]\nwrite_timeout = 0\n", "limits.write_timeout"),
+            ("[[mount]]\npath = \"live\"\n", "mount[0].path"),
+            (
+                "[[mount]]\npath = \"/a\"\nmetaint = 0\n",
+                "mount[0].metaint",
+            ),
+            (
+                "[[mount]]\npath = \"/a\"\ncharset = \"klingon\"\n",
+                "mount[0].charset",
+            ),
+            ("[server]\nport = 0\n", "server.port"),
+            ("[server]\nbind = \"nowhere\"\n", "server.bind"),
+            ("[server]\nprot = 1\n", "unknown field `prot`"),
+            (
+                "[[relay]]\nmount = \"/r\"\nurl = \"ftp://x/y\"\n",
+                "relay[0].url",
+            ),
+            (
+                "[[push]]\nmount = \"/r\"\nurl = \"http://h:1/m\"\n",
+                "push[0].password",
+            ),
+            ("[logging]\nstat_log = true\n", "logging.dir"),
+        ];
+        for (text, key) in bad {
+            let e = err("bad.toml", text);
+            assert!(e.contains(key), "{text:?} → {e}");
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! The `radiopoint` binary as a user runs it: config errors, the embedded default,
+//! PenguinCast's config.json, graceful shutdown.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_radiopoint");
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    // Two consecutive free ports (main + Shoutcast).
+    loop {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65000 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("radiopoint-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// GET with a bounded wait for the server to come up.
+fn http_get(port: u16, path: &str, extra: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(format!("GET {path} HTTP/1.0\r\n{extra}\r\n").as_bytes())
+                .unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            return out;
+        }
+        assert!(Instant::now() < deadline, "server did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run_config(name: &str, text: &str) -> std::process::Output {
+    let dir = temp_dir(name);
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    Command::new(BIN)
+        .arg("--config")
+        .arg(&path)
+        .arg("--check")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bad_config_exits_2_naming_the_key() {
+    let out = run_config(
+        "config.json",
+        r#"{"Socket": {"Port": 8008}, "Limits": {"SourceIdleTimeOut": 5, "EmptyBufferIdleTimeOut": 5, "WriteTimeOut": 10},
+            "Mounts": [{"Name": "m", "User": "u", "Password": "p", "BitRate": 0}]}"#,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Mounts[0].BitRate"), "{err}");
+    assert!(!err.contains("panicked"));
+    let out = run_config("r.toml", "[server]\nport = \"eighty\"\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("port"));
+    let out = Command::new(BIN)
+        .args(["--config", "/nonexistent/radiopoint.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/radiopoint.toml")
+    );
+}
+
+#[test]
+fn embedded_default_serves_status() {
+    let port = free_port();
+    let _srv = Running(
+        Command::new(BIN)
+            .args(["--port", &port.to_string()])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let resp = http_get(port, "/status-json.xsl", "");
+    assert!(resp.starts_with("HTTP/1.0 200"), "{resp}");
+    assert!(resp.contains("\"icestats\""));
+}
+
+#[test]
+fn penguincast_config_runs_and_sigterm_flushes_logs() {
+    let dir = temp_dir("penguin");
+    let port = free_port();
+    let config = format!(
+        r#"{{
+    "Name": "Rollstation radio", "Admin": "admin@site.com", "Location": "Saint Petersburg", "Host": "127.0.0.1",
+    "Socket": {{ "Port": {port}}},
+    "Limits": {{"Clients": 30, "Sources": 5, "SourceIdleTimeOut": 5, "EmptyBufferIdleTimeOut": 5, "WriteTimeOut": 10}},
+    "Auth": {{"AdminPassword": "admin"}},
+    "Paths": {{"Log": "log/", "Web":"html/"}},
+    "Logging": {{"Loglevel": 4, "Logsize": 50000, "UseMonitor": true, "UseStat": true}},
+    "Mounts": [{{"Name": "RockRadio96", "User":"admin", "Password": "admin", "Genre":"Rock",
+        "Description": "Rock radio station, Saint Petersburg", "BitRate":96, "BurstSize": 65536, "DumpFile": "rock96.mp3"}}]
+}}"#
+    );
+    let path = dir.join("config.json");
+    std::fs::write(&path, config).unwrap();
+    let mut srv = Running(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&path)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let info = http_get(port, "/info.json", "");
+    assert!(info.contains("\"Name \":\"RockRadio96\""), "{info}");
+    // A source with the mount's credentials, and a listener.
+    let mut src = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let auth = radio_auth("admin", "admin");
+    src.write_all(format!("SOURCE /RockRadio96 HTTP/1.0\r\nAuthorization: {auth}\r\nContent-Type: audio/mpeg\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut ok = [0u8; 19];
+    src.read_exact(&mut ok).unwrap();
+    assert_eq!(&ok, b"HTTP/1.0 200 OK\r\n\r\n");
+    let frame = {
+        let mut f = vec![0u8; 417];
+        f[..4].copy_from_slice(&[0xFF, 0xFB, 0x90, 0x64]);
+        f
+    };
+    let audio: Vec<u8> = frame.repeat(40);
+    src.write_all(&audio).unwrap();
+    let mut l = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    l.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    l.write_all(b"GET /RockRadio96 HTTP/1.0\r\nIcy-MetaData: 1\r\nUser-Agent: cli-test\r\n\r\n")
+        .unwrap();
+    let mut got = vec![0u8; 1024];
+    l.read_exact(&mut got).unwrap();
+    let head = String::from_utf8_lossy(&got);
+    assert!(
+        head.contains(&format!("icy-metaint:{}", 96 * 1280)),
+        "{head}"
+    );
+    assert!(head.contains("X-Audiocast-Genre:Rock"), "{head}");
+    // SIGTERM: the listener's and the source's access lines are written before exit.
+    let pid = srv.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = srv.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let log = dir.join("log");
+    let access = std::fs::read_to_string(log.join("access.log")).unwrap();
+    assert!(
+        access.contains("\"GET /RockRadio96 HTTP/1.0\" 200") && access.contains("cli-test"),
+        "{access}"
+    );
+    assert!(access.contains("SOURCE /RockRadio96"), "{access}");
+    assert_eq!(
+        std::fs::read(log.join("rock96.mp3")).unwrap(),
+        audio,
+        "dump file is byte-identical"
+    );
+    let stat = std::fs::read_to_string(log.join("stat.log")).unwrap();
+    assert!(
+        stat.starts_with("#Time\t#Listeners\t#CpuUsage\t#MemUsage\n"),
+        "{stat}"
+    );
+    let error_log = std::fs::read_to_string(log.join("error.log")).unwrap();
+    assert!(
+        error_log.contains("source connected"),
+        "level 4 logs info: {error_log}"
+    );
+    drop(srv);
+}
+
+fn radio_auth(user: &str, pass: &str) -> String {
+    radio_net::query::basic_header(user, pass)
+}
