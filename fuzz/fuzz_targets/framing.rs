@@ -62,7 +62,10 @@ fn fix_ogg_crcs(b: &mut [u8]) {
         if i + 27 + nsegs > b.len() {
             return;
         }
-        let body: usize = b[i + 27..i + 27 + nsegs].iter().map(|&l| usize::from(l)).sum();
+        let body: usize = b[i + 27..i + 27 + nsegs]
+            .iter()
+            .map(|&l| usize::from(l))
+            .sum();
         let len = 27 + nsegs + body;
         if i + len > b.len() {
             return;

@@ -19,7 +19,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = parse_basic(s);
 
     let decoded = percent_decode(s);
-    assert!(decoded.len() <= s.len(), "percent_decode grew {} -> {}", s.len(), decoded.len());
+    assert!(
+        decoded.len() <= s.len(),
+        "percent_decode grew {} -> {}",
+        s.len(),
+        decoded.len()
+    );
 
     // Latin-1 is one byte per character (`?` for the ones it cannot hold).
     let latin1 = encode_text(s, "ISO-8859-1");

@@ -8,7 +8,11 @@ use radio_net::request::{DEFAULT_MAX_HEAD, MAX_HEADER_LINES, head_len, parse_hea
 fuzz_target!(|data: &[u8]| {
     match parse_head(data, DEFAULT_MAX_HEAD) {
         Ok(Some((head, n))) => {
-            assert!(n <= data.len(), "head length {n} past the input ({})", data.len());
+            assert!(
+                n <= data.len(),
+                "head length {n} past the input ({})",
+                data.len()
+            );
             assert!(n <= DEFAULT_MAX_HEAD);
             // The head ends where the cheap completeness check says it does.
             assert_eq!(head_len(&data[..n]), Some(n));

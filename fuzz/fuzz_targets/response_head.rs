@@ -9,7 +9,11 @@ const MAX_HEAD: usize = 8192;
 fuzz_target!(|data: &[u8]| {
     match parse_response_head(data, MAX_HEAD) {
         Ok(Some((head, n))) => {
-            assert!(n <= data.len(), "head length {n} past the input ({})", data.len());
+            assert!(
+                n <= data.len(),
+                "head length {n} past the input ({})",
+                data.len()
+            );
             assert!(n <= MAX_HEAD);
             assert!(head.headers.len() <= MAX_HEADER_LINES);
             let _ = head.header("icy-metaint");

@@ -298,6 +298,11 @@ impl Server {
         self.shared.attach(mount, info).map(|(feed, _)| feed)
     }
 
+    /// The mount at `path`, if it exists (configured, or fed right now).
+    pub fn mount(&self, path: &str) -> Option<Arc<Mount>> {
+        self.shared.mount(path)
+    }
+
     /// Figures for stat.log and monitoring.
     pub fn stats(&self) -> ServerStats {
         let s = &self.shared;
