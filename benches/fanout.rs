@@ -25,11 +25,23 @@ fn mp3_stream(bytes: usize) -> Vec<u8> {
 
 fn ogg_stream(bytes: usize) -> Vec<u8> {
     let mut v = ogg_page(1, 0, 0, 2, &[b"OpusHead\x01\x02\x38\x01\x80\xbb\0\0\0\0\0"]);
-    v.extend(ogg_page(1, 1, 0, 0, &[&radiopoint::net::framing::opus_tags_packet(&["TITLE=x"])]));
+    v.extend(ogg_page(
+        1,
+        1,
+        0,
+        0,
+        &[&radiopoint::net::framing::opus_tags_packet(&["TITLE=x"])],
+    ));
     let mut seq = 2;
     while v.len() < bytes {
         let packet = [7u8; 320];
-        v.extend(ogg_page(1, seq, 960 * u64::from(seq), 0, &[&packet[..]; 10]));
+        v.extend(ogg_page(
+            1,
+            seq,
+            960 * u64::from(seq),
+            0,
+            &[&packet[..]; 10],
+        ));
         seq += 1;
     }
     v
@@ -117,7 +129,9 @@ fn loopback(c: &mut Criterion) {
                 let r = r.clone();
                 tasks.push(tokio::spawn(async move {
                     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-                    s.write_all(b"GET /loop.mp3 HTTP/1.0\r\n\r\n").await.unwrap();
+                    s.write_all(b"GET /loop.mp3 HTTP/1.0\r\n\r\n")
+                        .await
+                        .unwrap();
                     let mut buf = vec![0u8; 64 * 1024];
                     loop {
                         match s.read(&mut buf).await {

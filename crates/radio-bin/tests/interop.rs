@@ -121,12 +121,19 @@ impl Drop for TempDir {
     }
 }
 
+/// The last `n` bytes of `bytes`, as text.
+fn tail(bytes: &[u8], n: usize) -> String {
+    String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(n)..]).into_owned()
+}
+
 /// A child process that is killed (by PID, SIGKILL) and reaped when dropped. Its stdout
 /// and stderr go to `<dir>/<name>.log`, printed when a test fails.
 struct Proc {
     name: String,
     child: Child,
     log: PathBuf,
+    /// More log files to show when a test fails (icecast2's error.log).
+    other_logs: Vec<PathBuf>,
 }
 
 impl Proc {
@@ -142,6 +149,7 @@ impl Proc {
             name: name.to_string(),
             child,
             log,
+            other_logs: Vec::new(),
         }
     }
 
@@ -172,10 +180,10 @@ impl Drop for Proc {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            let out = self.output();
-            let tail = &out[out.len().saturating_sub(6000)..];
-            let tail = tail.trim_start_matches(|c: char| !c.is_ascii());
-            eprintln!("----- {} output (tail) -----\n{tail}", self.name);
+            for log in std::iter::once(&self.log).chain(&self.other_logs) {
+                let text = tail(&std::fs::read(log).unwrap_or_default(), 6000);
+                eprintln!("----- {} {} (tail) -----\n{text}", self.name, log.display());
+            }
         }
     }
 }
@@ -488,7 +496,8 @@ fn start_radiopoint(dir: &TempDir, config_toml: &str) -> Radiopoint {
         dir,
         Command::new(env!("CARGO_BIN_EXE_radiopoint"))
             .arg("--config")
-            .arg(&path),
+            .arg(&path)
+            .env("NO_COLOR", "1"),
     );
     wait_http(port, &mut proc);
     Radiopoint { proc, port }
@@ -564,15 +573,17 @@ fn start_icecast(dir: &TempDir, extra_xml: &str) -> Icecast {
     let path = ice.join("icecast.xml");
     std::fs::write(&path, xml).expect("writing icecast.xml");
     let mut proc = Proc::spawn("icecast2", dir, Command::new(bin).arg("-c").arg(&path));
+    proc.other_logs.push(ice.join("error.log"));
     wait_http(port, &mut proc);
     Icecast { proc, port }
 }
 
 /// The tail of icecast2's error.log (its own diagnostics go there, not to stderr).
 fn icecast_error_log(dir: &TempDir) -> String {
-    let log = std::fs::read(dir.path().join("icecast/error.log")).unwrap_or_default();
-    let log = String::from_utf8_lossy(&log);
-    log[log.len().saturating_sub(4000)..].to_string()
+    tail(
+        &std::fs::read(dir.path().join("icecast/error.log")).unwrap_or_default(),
+        4000,
+    )
 }
 
 /// `ffmpeg -re` sending a generated 440 Hz stereo tone to `url` (an `icecast://` URL).

@@ -151,6 +151,10 @@ impl Framer {
 
     /// Emits everything still held, boundary or not (the source has ended).
     pub fn finish(&mut self, out: &mut Vec<Unit>) {
+        // Header pages held back for a chain that never reached its audio come first.
+        if let Some(headers) = self.ogg.take_headers() {
+            out.push(headers);
+        }
         if !self.buf.is_empty() {
             let data = self.buf.split().freeze();
             out.push(Unit::Audio {
@@ -275,10 +279,27 @@ impl Framer {
                             self.parsed = pos + len;
                         }
                         PageKind::Header => {
-                            // Header pages leave the audio flow; cut what precedes them.
-                            self.emit_before(pos, out);
+                            // Header pages leave the audio flow. What precedes them is
+                            // audio of the previous chain, or junk between this chain's
+                            // header pages, which stays between them.
+                            if self.ogg.holds_headers() {
+                                let junk = self.buf.split_to(pos);
+                                if let Some(spill) = self.ogg.add_header_bytes(&junk) {
+                                    out.push(Unit::Audio {
+                                        data: spill,
+                                        sync: true,
+                                    });
+                                }
+                            } else {
+                                self.emit_before(pos, out);
+                            }
                             let page = self.buf.split_to(len);
-                            self.ogg.add_header_page(&page);
+                            if let Some(spill) = self.ogg.add_header_bytes(&page) {
+                                out.push(Unit::Audio {
+                                    data: spill,
+                                    sync: true,
+                                });
+                            }
                             self.parsed = 0;
                             self.start_synced = true;
                             self.last_boundary = None;
@@ -533,14 +554,26 @@ impl OggState {
         PageKind::Header
     }
 
-    fn add_header_page(&mut self, page: &[u8]) {
-        if self.headers.len() + page.len() > MAX_OGG_HEADERS {
-            // Pathological headers: stop caching (listeners then start without replay).
-            self.oversized = true;
-            self.headers.clear();
-            return;
+    /// Whether header pages of the current chain are held back.
+    fn holds_headers(&self) -> bool {
+        self.collecting && !self.headers.is_empty()
+    }
+
+    /// Holds header bytes back. Past [`MAX_OGG_HEADERS`] the chain's headers stop being
+    /// cached: what was held comes back to be passed on as plain stream bytes, so nothing
+    /// is lost (listeners joining this chain then start without a header replay).
+    fn add_header_bytes(&mut self, bytes: &[u8]) -> Option<Bytes> {
+        if self.oversized {
+            return Some(Bytes::copy_from_slice(bytes));
         }
-        self.headers.extend_from_slice(page);
+        if self.headers.len() + bytes.len() > MAX_OGG_HEADERS {
+            self.oversized = true;
+            let mut all = self.headers.split();
+            all.extend_from_slice(bytes);
+            return Some(all.freeze());
+        }
+        self.headers.extend_from_slice(bytes);
+        None
     }
 
     /// The header unit, once the first audio page of the chain arrives.
@@ -791,6 +824,42 @@ mod tests {
             })
             .collect();
         assert_eq!(titles, ["one", "two"]);
+        assert_eq!(concat(&units), input);
+    }
+
+    #[test]
+    fn issue2_fuzz_headers_kept_at_finish_and_junk_stays_in_order() {
+        let head = b"OpusHead\x01\x02\x38\x01\x80\xbb\0\0\0\0\0".to_vec();
+        let h1 = ogg_page(1, 0, 0, 2, &[&head]);
+        let h2 = ogg_page(1, 1, 0, 0, &[&opus_tags_packet(&["TITLE=x"])]);
+        // The source ends after its header pages.
+        let input = [h1.clone(), h2.clone()].concat();
+        assert_eq!(concat(&run(StreamFormat::Ogg, &input, 7, 0)), input);
+        // Junk between header pages stays between them.
+        let audio = ogg_page(1, 2, 960, 0, &[&[1u8; 50]]);
+        let input = [h1, b"JUNKJUNK".to_vec(), h2, audio].concat();
+        for step in [1, 5, 255] {
+            assert_eq!(concat(&run(StreamFormat::Ogg, &input, step, 0)), input);
+        }
+    }
+
+    #[test]
+    fn oversized_headers_pass_through() {
+        // A chain whose header packets exceed the cache limit: passed on, not dropped.
+        let head = b"\x01vorbis\0\0\0\0\x02\x44\xac\0\0".to_vec();
+        let mut input = ogg_page(3, 0, 0, 2, &[&head]);
+        let big = vec![9u8; 255 * 250];
+        for i in 0..20u32 {
+            // Continued packets (lacing 255 only): the comment header never completes.
+            input.extend(ogg_page(
+                3,
+                1 + i,
+                u64::MAX,
+                if i == 0 { 0 } else { 1 },
+                &[&big[..255 * 250]],
+            ));
+        }
+        let units = run(StreamFormat::Ogg, &input, 4096, 0);
         assert_eq!(concat(&units), input);
     }
 
