@@ -199,7 +199,7 @@ fn killclient(shared: &Shared, q: &Query) -> Response {
     });
     match (id, ctrl) {
         (Some(id), Some(ctrl)) => {
-            let _ = ctrl.try_send(Control::Kill);
+            ctrl.send(Control::Kill);
             ice_response(true, &format!("Client {id} removed"))
         }
         (id, _) => ice_response(
@@ -231,7 +231,7 @@ fn moveclients(shared: &Shared, q: &Query) -> Response {
     }
     let clients = shared.clients.lock().unwrap_or_else(|p| p.into_inner());
     for c in clients.values().filter(|c| c.mount == from) {
-        let _ = c.ctrl.try_send(Control::Move(dest.clone()));
+        c.ctrl.send(Control::Move(dest.clone()));
     }
     ice_response(true, &format!("Clients moved from {from} to {to}"))
 }

@@ -13,14 +13,14 @@
 use crate::framing::StreamFormat;
 use crate::icy::Meta;
 use crate::mount::{Chunk, Cursor, Mount, ReadOutcome};
-use crate::server::{Control, Shared};
+use crate::server::{Control, Mailbox, Shared};
 use bytes::{Buf, Bytes};
 use std::collections::VecDeque;
 use std::io::IoSlice;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// Most bytes taken from the ring per wake-up.
 const MAX_BATCH: usize = 256 * 1024;
@@ -51,7 +51,7 @@ pub(crate) struct Listener {
     pub home: Arc<Mount>,
     pub icy: bool,
     pub id: u64,
-    pub ctrl: mpsc::Receiver<Control>,
+    pub ctrl: Arc<Mailbox>,
 }
 
 struct State {
@@ -148,9 +148,15 @@ impl Listener {
                         {
                             st.out.push_back(h);
                         }
-                        let chunks = std::mem::take(&mut st.chunks);
+                        let mut chunks = std::mem::take(&mut st.chunks);
                         for c in &chunks {
                             enqueue(st, c);
+                        }
+                        chunks.clear();
+                        // After a burst, give back what a steady batch does not need:
+                        // thousands of listeners hold these between batches.
+                        if chunks.capacity() > 16 {
+                            chunks = Vec::new();
                         }
                         st.chunks = chunks;
                     }
@@ -177,6 +183,9 @@ impl Listener {
                     Err(r) => return r,
                 }
             }
+            if st.out.capacity() > 64 {
+                st.out = VecDeque::new();
+            }
             // Nothing to send: the source has gone quiet or left.
             let live = self.mount.is_live();
             if !live && let Some(fb) = self.fallback_target(shared) {
@@ -199,8 +208,8 @@ impl Listener {
                     }
                 }
                 c = self.ctrl.recv() => match c {
-                    Some(Control::Kill) | None => return EndReason::Killed,
-                    Some(Control::Move(to)) => self.move_to(st, shared, to),
+                    Control::Kill => return EndReason::Killed,
+                    Control::Move(to) => self.move_to(st, shared, to),
                 },
                 _ = shared.shutdown.cancelled() => return EndReason::Shutdown,
                 _ = sleep_until(idle_deadline), if idle_deadline.is_some() => {

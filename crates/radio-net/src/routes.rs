@@ -15,9 +15,40 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
 
+/// Serves a page, or admits a listener and returns it to be streamed by the caller (so
+/// that none of this function's state stays in the long-lived listener task).
 pub(crate) async fn handle_get(
+    shared: Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    head: RequestHead,
+) -> Option<Admitted> {
+    let path = head.path();
+    let page = path.starts_with("/admin/")
+        || path == "/admin.cgi"
+        || matches!(
+            path,
+            "/" | "/status-json.xsl"
+                | "/status-json.json"
+                | "/info.json"
+                | "/info.html"
+                | "/status.xsl"
+                | "/status.html"
+                | "/monitor.html"
+                | "/monitor/events"
+        );
+    match shared.mount(path).filter(|_| !page) {
+        Some(mount) => admit(&shared, stream, peer, head, mount).await,
+        None => {
+            serve_page(shared, stream, peer, head).await;
+            None
+        }
+    }
+}
+
+/// Everything that is not a mount: admin, status documents, playlists, static files.
+async fn serve_page(
     shared: Arc<Shared>,
     mut stream: TcpStream,
     peer: SocketAddr,
@@ -26,43 +57,29 @@ pub(crate) async fn handle_get(
     let path = head.path().to_string();
     let head_only = head.method == "HEAD";
     let resp = if path.starts_with("/admin/") || path == "/admin.cgi" {
-        Some(crate::admin::handle(&shared, &head, peer).await)
+        crate::admin::handle(&shared, &head, peer).await
     } else {
         match path.as_str() {
-            "/" => Some(Response::new(301, "text/plain", "").header("Location", "/info.html")),
-            "/status-json.xsl" | "/status-json.json" => {
-                Some(crate::status::status_json(&shared, &head))
-            }
-            "/info.json" => Some(crate::status::info_json(&shared, &head)),
+            "/" => Response::new(301, "text/plain", "").header("Location", "/info.html"),
+            "/status-json.xsl" | "/status-json.json" => crate::status::status_json(&shared, &head),
+            "/info.json" => crate::status::info_json(&shared, &head),
             "/info.html" | "/status.xsl" | "/status.html" => {
-                Some(crate::status::info_html(&shared, &head))
+                crate::status::info_html(&shared, &head)
             }
             "/monitor.html" if shared.config.monitor_interval.is_some() => {
-                Some(crate::status::monitor_html(&shared))
+                crate::status::monitor_html(&shared)
             }
             "/monitor/events" if shared.config.monitor_interval.is_some() => {
                 crate::status::monitor_events(&shared, stream, head_only).await;
                 return;
             }
-            _ => None,
+            _ => match playlist(&shared, &head, &path) {
+                Some(r) => r,
+                None => crate::status::static_file(&shared, &path).await,
+            },
         }
     };
-    if let Some(mut resp) = resp {
-        resp.head_only = head_only;
-        resp.send(&mut stream).await;
-        return;
-    }
-    if let Some(resp) = playlist(&shared, &head, &path) {
-        let mut resp = resp;
-        resp.head_only = head_only;
-        resp.send(&mut stream).await;
-        return;
-    }
-    if let Some(mount) = shared.mount(&path) {
-        serve_mount(shared, stream, peer, head, mount).await;
-        return;
-    }
-    let mut resp = crate::status::static_file(&shared, &path).await;
+    let mut resp = resp;
     resp.head_only = head_only;
     resp.send(&mut stream).await;
 }
@@ -178,18 +195,31 @@ fn is_probe(head: &RequestHead) -> bool {
     })
 }
 
-async fn serve_mount(
-    shared: Arc<Shared>,
+/// A listener that has been admitted and sent its headers: what the long-lived part
+/// needs, and nothing more (thousands of these live for hours).
+pub(crate) struct Admitted {
+    listener: Listener,
+    peer: SocketAddr,
+    started: Instant,
+    started_wall: chrono::DateTime<chrono::Utc>,
+    user_agent: String,
+    referer: String,
+    request: String,
+    header_len: u64,
+}
+
+async fn admit(
+    shared: &Arc<Shared>,
     mut stream: TcpStream,
     peer: SocketAddr,
     head: RequestHead,
     asked: Arc<Mount>,
-) {
-    let Some(mut mount) = resolve(&shared, &asked) else {
+) -> Option<Admitted> {
+    let Some(mut mount) = resolve(shared, &asked) else {
         Response::text(404, "The source is not connected")
             .send(&mut stream)
             .await;
-        return;
+        return None;
     };
     let icy = head.header("icy-metadata").is_some_and(|v| v.trim() == "1")
         && mount.format().supports_icy();
@@ -200,7 +230,7 @@ async fn serve_mount(
         let _ = stream
             .write_all(listener_headers(&mount, icy, &content_type).as_bytes())
             .await;
-        return;
+        return None;
     }
     if is_probe(&head) {
         // Answer with the headers and the two bytes asked for, and do not count it as a
@@ -208,13 +238,13 @@ async fn serve_mount(
         let mut bytes = listener_headers(&mount, false, &content_type).into_bytes();
         bytes.extend_from_slice(&[0xFF, 0xFB]);
         let _ = stream.write_all(&bytes).await;
-        return;
+        return None;
     }
     if !shared.try_add_listener() {
         Response::text(403, "Server listener limit reached")
             .send(&mut stream)
             .await;
-        return;
+        return None;
     }
     if !mount.try_add_listener() {
         let fallback = mount
@@ -236,7 +266,7 @@ async fn serve_mount(
                 Response::text(403, "max listeners reached for this mount")
                     .send(&mut stream)
                     .await;
-                return;
+                return None;
             }
         }
     }
@@ -244,7 +274,7 @@ async fn serve_mount(
         mount.demand.notify_one();
     }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    let (ctrl_tx, ctrl_rx) = mpsc::channel(4);
+    let mailbox = Arc::new(crate::server::Mailbox::default());
     let user_agent = head.header("user-agent").unwrap_or("").to_string();
     shared
         .clients
@@ -257,26 +287,64 @@ async fn serve_mount(
                 ip: peer.ip().to_string(),
                 user_agent: user_agent.clone(),
                 connected: Instant::now(),
-                ctrl: ctrl_tx,
+                ctrl: mailbox.clone(),
             },
         );
     shared.listener_connections.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
     let started_wall = chrono::Utc::now();
+    // Keep only what the access log needs: the request head and the header text would
+    // otherwise live as long as the listener.
+    let referer = head.header("referer").unwrap_or("").to_string();
+    let request = format!("GET {} {}", asked.path, head.protocol);
+    drop(head);
     let header_bytes = listener_headers(&mount, icy, &content_type);
-    let (sent, reason, ended_on) = if stream.write_all(header_bytes.as_bytes()).await.is_ok() {
-        let listener = Listener {
+    let header_len = header_bytes.len() as u64;
+    let wrote = stream.write_all(header_bytes.as_bytes()).await.is_ok();
+    drop(header_bytes);
+    if !wrote {
+        shared
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        mount.remove_listener();
+        shared.listeners.fetch_sub(1, Ordering::AcqRel);
+        return None;
+    }
+    Some(Admitted {
+        listener: Listener {
             stream,
-            mount: mount.clone(),
-            home: asked.clone(),
+            mount,
+            home: asked,
             icy,
             id,
-            ctrl: ctrl_rx,
-        };
-        listener.run(&shared).await
-    } else {
-        (0, EndReason::ClientGone, mount)
-    };
+            ctrl: mailbox,
+        },
+        peer,
+        started,
+        started_wall,
+        user_agent,
+        referer,
+        request,
+        header_len,
+    })
+}
+
+/// Streams to an admitted listener until it leaves; then the access-log line.
+pub(crate) async fn stream_admitted(shared: &Arc<Shared>, a: Admitted) {
+    let Admitted {
+        listener,
+        peer,
+        started,
+        started_wall,
+        user_agent,
+        referer,
+        request,
+        header_len,
+    } = a;
+    let id = listener.id;
+    let (sent, reason, ended_on) = listener.run(shared).await;
     shared
         .clients
         .lock()
@@ -293,10 +361,10 @@ async fn serve_mount(
             ip: peer.ip().to_string(),
             user: String::new(),
             start: started_wall,
-            request: format!("GET {} {}", asked.path, head.protocol),
+            request,
             status: 200,
-            bytes: sent + header_bytes.len() as u64,
-            referer: head.header("referer").unwrap_or("").to_string(),
+            bytes: sent + header_len,
+            referer,
             user_agent,
             duration: started.elapsed(),
         });

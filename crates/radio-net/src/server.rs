@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -34,6 +34,36 @@ pub(crate) enum Control {
     Move(Arc<Mount>),
 }
 
+/// A listener's mailbox: the latest command and a wake-up. Lighter than a channel, which
+/// matters at tens of thousands of listeners; a newer command replaces an older one
+/// (except that a kill is never replaced).
+#[derive(Debug, Default)]
+pub(crate) struct Mailbox {
+    cmd: Mutex<Option<Control>>,
+    notify: tokio::sync::Notify,
+}
+
+impl Mailbox {
+    pub fn send(&self, c: Control) {
+        let mut cmd = self.cmd.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(*cmd, Some(Control::Kill)) {
+            *cmd = Some(c);
+        }
+        drop(cmd);
+        self.notify.notify_one();
+    }
+
+    /// Waits for a command.
+    pub async fn recv(&self) -> Control {
+        loop {
+            if let Some(c) = self.cmd.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return c;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
 /// A connected listener, as admin pages see it.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientEntry {
@@ -41,7 +71,7 @@ pub(crate) struct ClientEntry {
     pub ip: String,
     pub user_agent: String,
     pub connected: Instant,
-    pub ctrl: mpsc::Sender<Control>,
+    pub ctrl: Arc<Mailbox>,
 }
 
 /// State shared by every task of one server.
@@ -440,8 +470,15 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
         let s = shared.clone();
         shared.tracker.spawn(async move {
             match kind {
-                Kind::Main => handle_connection(s, stream, peer).await,
-                Kind::Shoutcast => crate::source::handle_shoutcast(s, stream, peer).await,
+                Kind::Main => {
+                    // The request's state is gone before streaming starts: only the
+                    // listener's own state lives on.
+                    let admitted = Box::pin(handle_connection(s.clone(), stream, peer)).await;
+                    if let Some(a) = admitted {
+                        crate::routes::stream_admitted(&s, a).await;
+                    }
+                }
+                Kind::Shoutcast => Box::pin(crate::source::handle_shoutcast(s, stream, peer)).await,
             }
             drop(permit);
         });
@@ -480,7 +517,12 @@ pub(crate) async fn read_head(
     }
 }
 
-async fn handle_connection(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
+/// Handles one request; a listener is returned to be streamed by the caller.
+async fn handle_connection(
+    shared: Arc<Shared>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<crate::routes::Admitted> {
     let (head, rest) = match read_head(&shared, &mut stream).await {
         Ok(x) => x,
         Err(resp) => {
@@ -488,26 +530,38 @@ async fn handle_connection(shared: Arc<Shared>, mut stream: TcpStream, peer: Soc
                 tracing::info!(%peer, status = resp.status, "bad request");
                 resp.send(&mut stream).await;
             }
-            return;
+            return None;
         }
     };
     tracing::debug!(%peer, method = %head.method, target = %head.target, headers = ?head.headers, "request");
     match head.method.as_str() {
+        // Boxed: every connection task is as big as its largest branch, and listeners —
+        // by far the most numerous — should not pay for the source path's state.
         "SOURCE" | "PUT" | "POST" => {
-            crate::source::handle_icecast(shared, stream, peer, head, rest).await
+            Box::pin(crate::source::handle_icecast(
+                shared, stream, peer, head, rest,
+            ))
+            .await;
+            None
         }
-        "GET" | "HEAD" => crate::routes::handle_get(shared, stream, peer, head).await,
+        "GET" | "HEAD" => {
+            // Listeners send no body; don't carry the read buffer for hours.
+            drop(rest);
+            crate::routes::handle_get(shared, stream, peer, head).await
+        }
         "OPTIONS" => {
             Response::new(204, "text/plain", "")
                 .header("Allow", "GET, HEAD, PUT, SOURCE, OPTIONS")
                 .send(&mut stream)
-                .await
+                .await;
+            None
         }
         _ => {
             Response::text(405, "Method not allowed")
                 .header("Allow", "GET, HEAD, PUT, SOURCE, OPTIONS")
                 .send(&mut stream)
-                .await
+                .await;
+            None
         }
     }
 }
@@ -520,5 +574,31 @@ async fn housekeeping(shared: Arc<Shared>) {
             _ = shared.shutdown.cancelled() => return,
             _ = tick.tick() => shared.sweep_mounts(),
         }
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[tokio::test]
+    async fn future_sizes() {
+        let server = super::Server::new(crate::ServerConfig::default()).unwrap();
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let s2 = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let m = std::sync::Arc::new(crate::mount::Mount::new(
+            crate::MountConfig::new("/x"),
+            &Default::default(),
+            false,
+        ));
+        let lst = crate::listener::Listener {
+            stream: s2,
+            mount: m.clone(),
+            home: m.clone(),
+            icy: false,
+            id: 1,
+            ctrl: Default::default(),
+        };
+        let shared = server.shared.clone();
+        let rf = lst.run(&shared);
+        eprintln!("listener run future: {}", std::mem::size_of_val(&rf));
     }
 }
