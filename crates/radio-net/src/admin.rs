@@ -6,12 +6,14 @@
 
 use crate::framing::StreamFormat;
 use crate::icy::Meta;
+use crate::listener::{DriverCmd, dispatch};
 use crate::query::{Query, escape_html as esc, parse_basic};
 use crate::request::RequestHead;
 use crate::response::Response;
-use crate::server::{Control, Shared};
+use crate::server::Shared;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 fn xml(status: u16, body: String) -> Response {
     Response::new(
@@ -43,7 +45,7 @@ fn is_admin(shared: &Shared, user: &str, pass: &str) -> bool {
     a.admin_password.as_deref() == Some(pass) && user == a.admin_user
 }
 
-pub(crate) async fn handle(shared: &Shared, head: &RequestHead, peer: SocketAddr) -> Response {
+pub(crate) async fn handle(shared: &Arc<Shared>, head: &RequestHead, peer: SocketAddr) -> Response {
     let query = Query::parse(head.query());
     let creds = head.header("authorization").and_then(parse_basic);
     let path = head.path();
@@ -187,19 +189,19 @@ fn listclients(shared: &Shared, q: &Query) -> Response {
     xml(200, body)
 }
 
-fn killclient(shared: &Shared, q: &Query) -> Response {
+fn killclient(shared: &Arc<Shared>, q: &Query) -> Response {
     let id: Option<u64> = q.get("id").and_then(|i| i.trim().parse().ok());
-    let ctrl = id.and_then(|id| {
+    let mount = id.and_then(|id| {
         shared
             .clients
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&id)
-            .map(|c| c.ctrl.clone())
+            .map(|c| c.mount.clone())
     });
-    match (id, ctrl) {
-        (Some(id), Some(ctrl)) => {
-            ctrl.send(Control::Kill);
+    match (id, mount.and_then(|m| shared.mount(&m))) {
+        (Some(id), Some(mount)) => {
+            let _ = dispatch(shared, &mount, DriverCmd::Kill(id));
             ice_response(true, &format!("Client {id} removed"))
         }
         (id, _) => ice_response(
@@ -212,7 +214,7 @@ fn killclient(shared: &Shared, q: &Query) -> Response {
     }
 }
 
-fn moveclients(shared: &Shared, q: &Query) -> Response {
+fn moveclients(shared: &Arc<Shared>, q: &Query) -> Response {
     let from = q.get("mount").unwrap_or_default();
     let Some(to) = q.get("destination") else {
         return ice_response(false, "No destination given");
@@ -229,9 +231,8 @@ fn moveclients(shared: &Shared, q: &Query) -> Response {
     if src.is_live() && src.format() != dest.format() {
         return ice_response(false, "Stream formats do not match");
     }
-    let clients = shared.clients.lock().unwrap_or_else(|p| p.into_inner());
-    for c in clients.values().filter(|c| c.mount == from) {
-        c.ctrl.send(Control::Move(dest.clone()));
+    if src.listeners() > 0 && dispatch(shared, &src, DriverCmd::MoveAll(dest)).is_err() {
+        return ice_response(false, "Server busy, try again");
     }
     ice_response(true, &format!("Clients moved from {from} to {to}"))
 }

@@ -1,31 +1,48 @@
-//! A listener: one task that streams a mount to one socket.
+//! Listener fan-out: one driver task per mount writes to all of that mount's listeners.
 //!
-//! The task keeps a cursor into its mount's ring. When woken (a batch was published) it
-//! takes every pending chunk, interleaves ICY metadata if asked, and writes it all with
-//! vectored writes: the number of syscalls grows with listeners × batches per second,
-//! not with encoder frames. A write that cannot make progress for `write_timeout`, or a
-//! cursor that falls off the ring, ends the listener; it never slows anyone else.
+//! Icecast serves each mount's listeners from one loop; so do we. A listener, once
+//! admitted and sent its headers, becomes a [`Sink`]: its socket, its cursor into the
+//! mount's ring and its ICY state — a few hundred bytes, no task of its own. When the
+//! mount publishes a batch, the driver wakes once and, for every sink, takes the pending
+//! chunks and writes them in one vectored write. The syscalls grow with listeners ×
+//! batches per second; the wake-ups with mounts × batches per second.
 //!
-//! When the mount's source leaves, the listener plays out what is queued, then moves to
-//! the fallback mount (if any, and live) or waits up to `empty_buffer_timeout` for the
-//! source to return. With `fallback_override` it goes back home when the source returns.
+//! A socket that cannot take a whole batch keeps the rest and is watched for
+//! writability; it gets no new data until it has drained. It is dropped when it has made
+//! no progress for `write_timeout`, or as soon as the ring has moved past its cursor
+//! ("fallen too far behind", as Icecast says). It never slows anyone else.
+//!
+//! When the mount's source leaves, sinks play out what is queued, then move to the
+//! fallback mount (if any, and live) or wait up to `empty_buffer_timeout` for the source
+//! to return. With `fallback_override` they go back home when the source returns.
 
 use crate::framing::StreamFormat;
 use crate::icy::Meta;
 use crate::mount::{Chunk, Cursor, Mount, ReadOutcome};
-use crate::server::{Control, Mailbox, Shared};
+use crate::server::Shared;
 use bytes::{Buf, Bytes};
 use std::collections::VecDeque;
 use std::io::IoSlice;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::task::Poll;
+use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
-/// Most bytes taken from the ring per wake-up.
+/// Most bytes taken from the ring for one sink per batch.
 const MAX_BATCH: usize = 256 * 1024;
 /// Most slices per vectored write.
 const MAX_IOV: usize = 64;
+/// How often drivers check timeouts, fallbacks and blocked sockets.
+const TICK: Duration = Duration::from_millis(100);
+/// Ticks between checks of sinks that received nothing (see [`Driver::housekeeping`]).
+const IDLE_CHECK_TICKS: u32 = 10;
+/// Commands queued for one driver. Admissions are bounded by the accept rate and moves
+/// by the listener count; past this, a listener that cannot be handed over is closed
+/// (and logged) rather than queued without bound.
+const DRIVER_QUEUE: usize = 65_536;
 
 /// Why a listener ended (for the log).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,220 +53,454 @@ pub(crate) enum EndReason {
     NoSource,
     Killed,
     Shutdown,
+    Overloaded,
 }
 
+/// What the access log needs when the listener leaves.
+#[derive(Debug)]
+pub(crate) struct LogInfo {
+    pub peer: SocketAddr,
+    pub started: Instant,
+    pub started_wall: chrono::DateTime<chrono::Utc>,
+    pub user_agent: String,
+    pub referer: String,
+    pub request: String,
+    pub header_len: u64,
+}
+
+#[derive(Debug)]
 struct Icy {
     metaint: usize,
     until_meta: usize,
     last: Option<Arc<Meta>>,
 }
 
-pub(crate) struct Listener {
-    pub stream: TcpStream,
-    pub mount: Arc<Mount>,
+/// One listener inside a driver.
+#[derive(Debug)]
+pub(crate) struct Sink {
+    id: u64,
+    stream: TcpStream,
     /// The mount the listener asked for (fallback-override brings it back there).
-    pub home: Arc<Mount>,
-    pub icy: bool,
-    pub id: u64,
-    pub ctrl: Arc<Mailbox>,
-}
-
-struct State {
-    cursor: Cursor,
-    rx: watch::Receiver<u64>,
-    home_rx: Option<watch::Receiver<u64>>,
-    out: VecDeque<Bytes>,
+    home: Arc<Mount>,
     icy: Option<Icy>,
-    chunks: Vec<Chunk>,
+    cursor: Cursor,
+    out: VecDeque<Bytes>,
     sent: u64,
+    /// `sent` at the previous idle check (a sink that got nothing is checked for a close).
+    sent_at_check: u64,
+    blocked_since: Option<Instant>,
+    info: Box<LogInfo>,
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
-impl Listener {
-    /// Streams until the client leaves or is dropped. Returns bytes sent and why it ended.
-    pub async fn run(mut self, shared: &Shared) -> (u64, EndReason, Arc<Mount>) {
-        let mut st = State {
+impl Sink {
+    /// A sink for an admitted listener; `icy` when it asked for ICY metadata.
+    pub fn new(
+        id: u64,
+        stream: TcpStream,
+        home: Arc<Mount>,
+        icy: Option<usize>,
+        info: LogInfo,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Sink {
+        Sink {
+            id,
+            stream,
+            home,
+            icy: icy.map(|metaint| Icy {
+                metaint,
+                until_meta: metaint,
+                last: None,
+            }),
             cursor: Cursor {
                 seq: 0,
                 generation: 0,
             },
-            rx: self.mount.subscribe(),
-            home_rx: None,
             out: VecDeque::new(),
-            icy: None,
-            chunks: Vec::new(),
             sent: 0,
-        };
-        if self.icy && self.mount.format().supports_icy() {
-            st.icy = Some(Icy {
-                metaint: self.mount.metaint,
-                until_meta: self.mount.metaint,
-                last: None,
-            });
+            sent_at_check: 0,
+            blocked_since: None,
+            info: Box::new(info),
+            _permit: permit,
         }
-        self.start_on(&mut st, None);
-        let reason = self.stream_loop(shared, &mut st).await;
-        (st.sent, reason, self.mount)
+    }
+}
+
+impl Sink {
+    /// Keeps the connection permit for as long as the listener stays.
+    pub fn with_permit(mut self, permit: OwnedSemaphorePermit) -> Sink {
+        self._permit = Some(permit);
+        self
+    }
+}
+
+/// A command for a mount's driver.
+#[derive(Debug)]
+pub(crate) enum DriverCmd {
+    /// Start streaming to this sink (already counted on the mount).
+    Add(Box<Sink>),
+    /// Disconnect listener `id`.
+    Kill(u64),
+    /// Move every listener to another mount.
+    MoveAll(Arc<Mount>),
+}
+
+/// Sends a command to `mount`'s driver, starting the driver if it is not running.
+///
+/// On failure (the driver's queue is full) an `Add` is handed back.
+pub(crate) fn dispatch(
+    shared: &Arc<Shared>,
+    mount: &Arc<Mount>,
+    cmd: DriverCmd,
+) -> Result<(), DriverCmd> {
+    // The send happens under the slot's lock: a driver only exits under the same lock
+    // after seeing an empty queue, so no command is ever sent to a driver that is gone.
+    let mut slot = mount.driver.lock().unwrap_or_else(|p| p.into_inner());
+    let tx = match slot.as_ref() {
+        Some(tx) if !tx.is_closed() => tx.clone(),
+        _ => {
+            let (tx, rx) = mpsc::channel(DRIVER_QUEUE);
+            let s = shared.clone();
+            let m = mount.clone();
+            shared.tracker.spawn(async move { drive(s, m, rx).await });
+            *slot = Some(tx.clone());
+            tx
+        }
+    };
+    tx.try_send(cmd).map_err(|e| match e {
+        mpsc::error::TrySendError::Full(c) | mpsc::error::TrySendError::Closed(c) => c,
+    })
+}
+
+/// Hands an admitted listener to its mount's driver.
+pub(crate) fn join(shared: &Arc<Shared>, mount: &Arc<Mount>, sink: Sink) {
+    if let Err(DriverCmd::Add(sink)) = dispatch(shared, mount, DriverCmd::Add(Box::new(sink))) {
+        tracing::error!(mount = %mount.path, "listener dropped: the mount's driver is overloaded");
+        finish(shared, mount, *sink, EndReason::Overloaded);
+    }
+}
+
+struct Driver {
+    /// Ticks until the next idle check.
+    idle_check_in: u32,
+    shared: Arc<Shared>,
+    mount: Arc<Mount>,
+    sinks: Vec<Sink>,
+    /// Scratch space for chunks read from the ring, shared by all sinks.
+    chunks: Vec<Chunk>,
+    batch: usize,
+}
+
+async fn drive(shared: Arc<Shared>, mount: Arc<Mount>, mut rx: mpsc::Receiver<DriverCmd>) {
+    let batch = MAX_BATCH.min(mount.queue_size / 4).max(4096);
+    let mut d = Driver {
+        idle_check_in: IDLE_CHECK_TICKS,
+        shared: shared.clone(),
+        mount: mount.clone(),
+        sinks: Vec::new(),
+        chunks: Vec::new(),
+        batch,
+    };
+    let mut signal = mount.subscribe();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => {
+                for s in std::mem::take(&mut d.sinks) {
+                    finish(&d.shared, &d.mount, s, EndReason::Shutdown);
+                }
+                return;
+            }
+            cmd = rx.recv() => match cmd {
+                Some(cmd) => d.command(cmd),
+                None => return,
+            },
+            r = signal.changed() => {
+                if r.is_err() {
+                    return;
+                }
+                signal.mark_unchanged();
+                d.service_all(false);
+                d.after_source_change();
+            }
+            _ = std::future::poll_fn(|cx| d.poll_blocked(cx)) => d.service_all(true),
+            _ = tick.tick() => d.housekeeping(),
+        }
+        if d.sinks.is_empty() {
+            let mut slot = mount.driver.lock().unwrap_or_else(|p| p.into_inner());
+            if rx.is_empty() {
+                *slot = None;
+                return;
+            }
+        }
+    }
+}
+
+impl Driver {
+    fn command(&mut self, cmd: DriverCmd) {
+        match cmd {
+            DriverCmd::Add(sink) => {
+                let mut sink = *sink;
+                start(&self.mount, &mut sink);
+                self.sinks.push(sink);
+                let i = self.sinks.len() - 1;
+                if let Err(r) = self.service(i) {
+                    let s = self.sinks.swap_remove(i);
+                    finish(&self.shared, &self.mount, s, r);
+                }
+            }
+            DriverCmd::Kill(id) => {
+                if let Some(i) = self.sinks.iter().position(|s| s.id == id) {
+                    let s = self.sinks.swap_remove(i);
+                    finish(&self.shared, &self.mount, s, EndReason::Killed);
+                }
+            }
+            DriverCmd::MoveAll(to) => {
+                for s in std::mem::take(&mut self.sinks) {
+                    move_sink(&self.shared, &self.mount, s, &to);
+                }
+            }
+        }
     }
 
-    /// Positions the listener at `self.mount`'s burst start and queues Ogg headers.
-    fn start_on(&mut self, st: &mut State, previous: Option<&Arc<Mount>>) {
-        st.rx = self.mount.subscribe();
-        st.rx.mark_unchanged();
-        let (cursor, headers) = self.mount.start_cursor();
-        st.cursor = cursor;
-        if let Some(h) = headers {
-            st.out.push_back(h);
+    /// Writes pending data to every sink (only to blocked ones with `blocked_only`).
+    fn service_all(&mut self, blocked_only: bool) {
+        let mut i = 0;
+        while i < self.sinks.len() {
+            if blocked_only && self.sinks[i].blocked_since.is_none() {
+                i += 1;
+                continue;
+            }
+            match self.service(i) {
+                Ok(()) => i += 1,
+                Err(r) => {
+                    let s = self.sinks.swap_remove(i);
+                    finish(&self.shared, &self.mount, s, r);
+                }
+            }
         }
-        if let Some(prev) = previous {
-            prev.remove_listener();
-            self.mount.add_listener();
-        }
-        st.home_rx = (!Arc::ptr_eq(&self.mount, &self.home) && self.home.config.fallback_override)
-            .then(|| {
-                let mut rx = self.home.subscribe();
-                rx.mark_unchanged();
-                rx
-            });
     }
 
-    fn move_to(&mut self, st: &mut State, shared: &Shared, to: Arc<Mount>) {
-        if Arc::ptr_eq(&to, &self.mount) {
-            return;
-        }
-        tracing::debug!(id = self.id, from = %self.mount.path, to = %to.path, "listener moved");
-        let prev = std::mem::replace(&mut self.mount, to);
-        if let Some(c) = shared
-            .clients
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get_mut(&self.id)
-        {
-            c.mount = self.mount.path.clone();
-        }
-        self.start_on(st, Some(&prev));
-    }
-
-    async fn stream_loop(&mut self, shared: &Shared, st: &mut State) -> EndReason {
-        let limits = &shared.config.limits;
+    /// Takes pending chunks for sink `i` and writes until done or the socket is full.
+    fn service(&mut self, i: usize) -> Result<(), EndReason> {
+        let sink = &mut self.sinks[i];
         loop {
-            if st.out.is_empty() {
-                st.rx.mark_unchanged();
-                st.chunks.clear();
-                // A quarter of the queue at most, so "behind the queue" stays meaningful.
-                let batch = MAX_BATCH.min(self.mount.queue_size / 4).max(4096);
-                match self.mount.read(&mut st.cursor, batch, &mut st.chunks) {
-                    ReadOutcome::FellBehind => return EndReason::FellBehind,
+            if sink.out.is_empty() {
+                self.chunks.clear();
+                match self
+                    .mount
+                    .read(&mut sink.cursor, self.batch, &mut self.chunks)
+                {
+                    ReadOutcome::FellBehind => return Err(EndReason::FellBehind),
                     ReadOutcome::Data { jumped } => {
                         // A new source: new Ogg headers (unless its first chunk is them).
                         if jumped
                             && self.mount.format() == StreamFormat::Ogg
-                            && !st.chunks.first().is_some_and(|c| c.header)
-                            && let Some(h) = st.chunks.first().and_then(|c| c.ogg_headers.clone())
+                            && !self.chunks.first().is_some_and(|c| c.header)
+                            && let Some(h) = self.chunks.first().and_then(|c| c.ogg_headers.clone())
                         {
-                            st.out.push_back(h);
+                            sink.out.push_back(h);
                         }
-                        let mut chunks = std::mem::take(&mut st.chunks);
-                        for c in &chunks {
-                            enqueue(st, c);
+                        for c in &self.chunks {
+                            enqueue(sink, c);
                         }
-                        chunks.clear();
-                        // After a burst, give back what a steady batch does not need:
-                        // thousands of listeners hold these between batches.
-                        if chunks.capacity() > 16 {
-                            chunks = Vec::new();
-                        }
-                        st.chunks = chunks;
                     }
                 }
-            }
-            if !st.out.is_empty() {
-                match write_some(
-                    &self.stream,
-                    &self.mount,
-                    st,
-                    limits.write_timeout,
-                    &shared.shutdown,
-                )
-                .await
-                {
-                    Ok(n) => {
-                        st.sent += n as u64;
-                        self.mount
-                            .counters
-                            .bytes_sent
-                            .fetch_add(n as u64, Ordering::Relaxed);
-                        continue;
+                if sink.out.is_empty() {
+                    sink.blocked_since = None;
+                    if sink.out.capacity() > 8 {
+                        // After a burst: thousands of sinks hold this between batches.
+                        sink.out = VecDeque::new();
                     }
-                    Err(r) => return r,
+                    return Ok(());
                 }
+            } else if sink.blocked_since.is_some() && self.mount.fell_behind(&sink.cursor) {
+                return Err(EndReason::FellBehind);
             }
-            if st.out.capacity() > 64 {
-                st.out = VecDeque::new();
-            }
-            // Nothing to send: the source has gone quiet or left.
-            let live = self.mount.is_live();
-            if !live && let Some(fb) = self.fallback_target(shared) {
-                self.move_to(st, shared, fb);
-                continue;
-            }
-            let idle_deadline = (!live).then(|| {
-                let since = self
-                    .mount
-                    .idle_since()
-                    .unwrap_or_else(std::time::Instant::now);
-                tokio::time::Instant::from_std(since + limits.empty_buffer_timeout)
-            });
-            tokio::select! {
-                r = st.rx.changed() => if r.is_err() { return EndReason::NoSource },
-                r = async { st.home_rx.as_mut().expect("guarded").changed().await }, if st.home_rx.is_some() => {
-                    if r.is_ok() && self.home.is_live() {
-                        let home = self.home.clone();
-                        self.move_to(st, shared, home);
-                    }
+            match write_some(sink) {
+                Ok(n) => {
+                    sink.sent += n as u64;
+                    sink.blocked_since = None;
+                    self.mount
+                        .counters
+                        .bytes_sent
+                        .fetch_add(n as u64, Ordering::Relaxed);
                 }
-                c = self.ctrl.recv() => match c {
-                    Control::Kill => return EndReason::Killed,
-                    Control::Move(to) => self.move_to(st, shared, to),
-                },
-                _ = shared.shutdown.cancelled() => return EndReason::Shutdown,
-                _ = sleep_until(idle_deadline), if idle_deadline.is_some() => {
-                    if !self.mount.is_live() && self.fallback_target(shared).is_none() {
-                        return EndReason::NoSource;
-                    }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    sink.blocked_since.get_or_insert_with(Instant::now);
+                    return Ok(());
                 }
-                r = self.stream.readable() => {
-                    // Listeners send nothing after the request; readable means closed.
-                    if r.is_err() || peer_closed(&self.stream) {
-                        return EndReason::ClientGone;
-                    }
+                Err(_) => return Err(EndReason::ClientGone),
+            }
+        }
+    }
+
+    /// Ready when some blocked socket can take data again.
+    fn poll_blocked(&self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut ready = false;
+        for s in self.sinks.iter().filter(|s| s.blocked_since.is_some()) {
+            // Every blocked socket registers this task's waker; any of them wakes it.
+            if s.stream.poll_write_ready(cx).is_ready() {
+                ready = true;
+            }
+        }
+        if ready {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// The source left or returned: drained sinks move to the fallback.
+    fn after_source_change(&mut self) {
+        if self.mount.is_live() || self.sinks.is_empty() {
+            return;
+        }
+        if let Some(fb) = fallback_target(&self.shared, &self.mount) {
+            let mut i = 0;
+            while i < self.sinks.len() {
+                if self.sinks[i].out.is_empty() {
+                    let s = self.sinks.swap_remove(i);
+                    move_sink(&self.shared, &self.mount, s, &fb);
+                } else {
+                    i += 1;
                 }
             }
         }
     }
 
-    /// The live fallback of the current mount, following a chain of up to 10.
-    fn fallback_target(&self, shared: &Shared) -> Option<Arc<Mount>> {
-        let mut path = self.mount.config.fallback.clone()?;
-        for _ in 0..10 {
-            let m = shared.mount(&path)?;
-            if m.is_live() {
-                return (m.format() == self.mount.format() || !self.mount.is_live()).then_some(m);
-            }
-            path = m.config.fallback.clone()?;
+    fn housekeeping(&mut self) {
+        let shared = self.shared.clone();
+        let limits = &shared.config.limits;
+        let now = Instant::now();
+        // A sink that is written to learns of a closed connection from the write; one
+        // that got nothing for a while (no source) is checked with a read, once a second.
+        self.idle_check_in -= 1;
+        let idle_check = self.idle_check_in == 0;
+        if idle_check {
+            self.idle_check_in = IDLE_CHECK_TICKS;
         }
-        None
+        let mut i = 0;
+        while i < self.sinks.len() {
+            let s = &mut self.sinks[i];
+            let end = if s
+                .blocked_since
+                .is_some_and(|t| now - t >= limits.write_timeout)
+            {
+                Some(EndReason::WriteTimeout)
+            } else if idle_check && s.sent == s.sent_at_check && peer_closed(&s.stream) {
+                Some(EndReason::ClientGone)
+            } else {
+                None
+            };
+            if idle_check {
+                s.sent_at_check = s.sent;
+            }
+            let go_home = !Arc::ptr_eq(&s.home, &self.mount)
+                && s.home.config.fallback_override
+                && s.home.is_live();
+            if let Some(r) = end {
+                let s = self.sinks.swap_remove(i);
+                finish(&self.shared, &self.mount, s, r);
+            } else if go_home {
+                let s = self.sinks.swap_remove(i);
+                let home = s.home.clone();
+                move_sink(&self.shared, &self.mount, s, &home);
+            } else {
+                i += 1;
+            }
+        }
+        if !self.mount.is_live() && !self.sinks.is_empty() {
+            self.after_source_change();
+            let expired = self
+                .mount
+                .idle_since()
+                .is_some_and(|t| now.duration_since(t) >= limits.empty_buffer_timeout);
+            if expired {
+                for s in std::mem::take(&mut self.sinks) {
+                    finish(&self.shared, &self.mount, s, EndReason::NoSource);
+                }
+            }
+        }
     }
 }
 
-async fn sleep_until(t: Option<tokio::time::Instant>) {
-    match t {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
+/// Positions a sink at `mount`'s burst start and queues the Ogg headers.
+fn start(mount: &Mount, sink: &mut Sink) {
+    let (cursor, headers) = mount.start_cursor();
+    sink.cursor = cursor;
+    sink.out.clear();
+    if let Some(h) = headers {
+        sink.out.push_back(h);
     }
 }
 
+/// Moves a sink from `from` to `to` without disconnecting it.
+fn move_sink(shared: &Arc<Shared>, from: &Arc<Mount>, sink: Sink, to: &Arc<Mount>) {
+    tracing::debug!(id = sink.id, from = %from.path, to = %to.path, "listener moved");
+    from.remove_listener();
+    to.add_listener();
+    if let Some(c) = shared
+        .clients
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_mut(&sink.id)
+    {
+        c.mount = to.path.clone();
+    }
+    if let Err(DriverCmd::Add(sink)) = dispatch(shared, to, DriverCmd::Add(Box::new(sink))) {
+        tracing::error!(mount = %to.path, "listener dropped: the mount's driver is overloaded");
+        finish(shared, to, *sink, EndReason::Overloaded);
+    }
+}
+
+/// The live fallback of `mount`, following a chain of up to 10.
+fn fallback_target(shared: &Shared, mount: &Mount) -> Option<Arc<Mount>> {
+    let mut path = mount.config.fallback.clone()?;
+    for _ in 0..10 {
+        let m = shared.mount(&path)?;
+        if m.is_live() {
+            return Some(m);
+        }
+        path = m.config.fallback.clone()?;
+    }
+    None
+}
+
+/// A listener leaves: counters, the client list, the access log.
+fn finish(shared: &Shared, mount: &Mount, sink: Sink, reason: EndReason) {
+    shared
+        .clients
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&sink.id);
+    mount.remove_listener();
+    shared.listeners.fetch_sub(1, Ordering::AcqRel);
+    let info = sink.info;
+    tracing::debug!(peer = %info.peer, mount = %mount.path, ?reason, sent = sink.sent, "listener left");
+    if reason == EndReason::FellBehind {
+        tracing::info!(peer = %info.peer, mount = %mount.path, "listener dropped: fallen too far behind");
+    }
+    if let Some(log) = &shared.access_log {
+        log.line(crate::accesslog::Entry {
+            ip: info.peer.ip().to_string(),
+            user: String::new(),
+            start: info.started_wall,
+            request: info.request,
+            status: 200,
+            bytes: sink.sent + info.header_len,
+            referer: info.referer,
+            user_agent: info.user_agent,
+            duration: info.started.elapsed(),
+        });
+    }
+}
+
+/// Whether the client has closed its end (listeners send nothing after the request).
 fn peer_closed(stream: &TcpStream) -> bool {
-    let mut buf = [0u8; 512];
+    let mut buf = [0u8; 256];
     loop {
         match stream.try_read(&mut buf) {
             Ok(0) => return true,
@@ -261,9 +512,9 @@ fn peer_closed(stream: &TcpStream) -> bool {
 }
 
 /// Queues a chunk, splitting it at ICY metadata boundaries.
-fn enqueue(st: &mut State, chunk: &Chunk) {
-    let Some(icy) = &mut st.icy else {
-        st.out.push_back(chunk.data.clone());
+fn enqueue(sink: &mut Sink, chunk: &Chunk) {
+    let Some(icy) = &mut sink.icy else {
+        sink.out.push_back(chunk.data.clone());
         return;
     };
     let mut data = chunk.data.clone();
@@ -279,74 +530,43 @@ fn enqueue(st: &mut State, chunk: &Chunk) {
                     .as_ref()
                     .is_none_or(|m| m.icy_block != chunk.meta.icy_block)
             {
-                st.out.push_back(chunk.meta.icy_block.clone());
+                sink.out.push_back(chunk.meta.icy_block.clone());
             } else {
-                st.out.push_back(Bytes::from_static(&[0]));
+                sink.out.push_back(Bytes::from_static(&[0]));
             }
             icy.last = Some(chunk.meta.clone());
             icy.until_meta = icy.metaint;
         }
         let n = icy.until_meta.min(data.len());
-        st.out.push_back(data.split_to(n));
+        sink.out.push_back(data.split_to(n));
         icy.until_meta -= n;
     }
 }
 
-/// Writes as much of `st.out` as the socket takes, waiting (bounded) when it is full.
-///
-/// While the socket is full, every batch the mount publishes is a chance to notice that
-/// the queue has moved past this listener: it is then dropped at once, as Icecast does,
-/// rather than when the write timeout expires.
-async fn write_some(
-    stream: &TcpStream,
-    mount: &Mount,
-    st: &mut State,
-    timeout: std::time::Duration,
-    shutdown: &tokio_util::sync::CancellationToken,
-) -> Result<usize, EndReason> {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let n = {
-            let mut slices = [IoSlice::new(&[]); MAX_IOV];
-            let mut count = 0;
-            for (slot, b) in slices.iter_mut().zip(st.out.iter()) {
-                *slot = IoSlice::new(b);
-                count += 1;
-            }
-            stream.try_write_vectored(&slices[..count])
-        };
-        match n {
-            Ok(0) => return Err(EndReason::ClientGone),
-            Ok(mut n) => {
-                let written = n;
-                while n > 0 {
-                    let front = st.out.front_mut().expect("wrote from a non-empty queue");
-                    if front.len() <= n {
-                        n -= front.len();
-                        st.out.pop_front();
-                    } else {
-                        front.advance(n);
-                        n = 0;
-                    }
-                }
-                return Ok(written);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                tokio::select! {
-                    r = tokio::time::timeout_at(deadline, stream.writable()) => match r {
-                        Ok(Ok(())) => continue,
-                        Ok(Err(_)) => return Err(EndReason::ClientGone),
-                        Err(_) => return Err(EndReason::WriteTimeout),
-                    },
-                    r = st.rx.changed() => {
-                        if r.is_ok() && mount.fell_behind(&st.cursor) {
-                            return Err(EndReason::FellBehind);
-                        }
-                    }
-                    _ = shutdown.cancelled() => return Err(EndReason::Shutdown),
-                }
-            }
-            Err(_) => return Err(EndReason::ClientGone),
+/// One vectored write of what is queued; returns the bytes written.
+fn write_some(sink: &mut Sink) -> std::io::Result<usize> {
+    let n = {
+        let mut slices = [IoSlice::new(&[]); MAX_IOV];
+        let mut count = 0;
+        for (slot, b) in slices.iter_mut().zip(sink.out.iter()) {
+            *slot = IoSlice::new(b);
+            count += 1;
+        }
+        sink.stream.try_write_vectored(&slices[..count])?
+    };
+    if n == 0 {
+        return Err(std::io::ErrorKind::WriteZero.into());
+    }
+    let mut left = n;
+    while left > 0 {
+        let front = sink.out.front_mut().expect("wrote from a non-empty queue");
+        if front.len() <= left {
+            left -= front.len();
+            sink.out.pop_front();
+        } else {
+            front.advance(left);
+            left = 0;
         }
     }
+    Ok(n)
 }

@@ -160,6 +160,8 @@ pub struct Mount {
     pub on_demand: bool,
     /// Woken when a listener joins an on-demand mount.
     pub demand: tokio::sync::Notify,
+    /// The task writing to this mount's listeners, while it has any.
+    pub(crate) driver: Mutex<Option<tokio::sync::mpsc::Sender<crate::listener::DriverCmd>>>,
 }
 
 /// A consistent snapshot of a mount for status pages.
@@ -248,6 +250,7 @@ impl Mount {
             config,
             on_demand,
             demand: tokio::sync::Notify::new(),
+            driver: Mutex::new(None),
         }
     }
 

@@ -4,7 +4,7 @@
 //! (and their `.m3u`/`.xspf`/`.pls` playlists), then files from the web root. The query
 //! string never takes part in matching, so cache-busters work.
 
-use crate::listener::{EndReason, Listener};
+use crate::listener::{LogInfo, Sink};
 use crate::mount::Mount;
 use crate::request::RequestHead;
 use crate::response::Response;
@@ -16,14 +16,13 @@ use std::time::Instant;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-/// Serves a page, or admits a listener and returns it to be streamed by the caller (so
-/// that none of this function's state stays in the long-lived listener task).
+/// Serves a page, or admits a listener and returns it for its mount's driver.
 pub(crate) async fn handle_get(
     shared: Arc<Shared>,
     stream: TcpStream,
     peer: SocketAddr,
     head: RequestHead,
-) -> Option<Admitted> {
+) -> Option<(Arc<Mount>, Sink)> {
     let path = head.path();
     let page = path.starts_with("/admin/")
         || path == "/admin.cgi"
@@ -195,26 +194,13 @@ fn is_probe(head: &RequestHead) -> bool {
     })
 }
 
-/// A listener that has been admitted and sent its headers: what the long-lived part
-/// needs, and nothing more (thousands of these live for hours).
-pub(crate) struct Admitted {
-    listener: Listener,
-    peer: SocketAddr,
-    started: Instant,
-    started_wall: chrono::DateTime<chrono::Utc>,
-    user_agent: String,
-    referer: String,
-    request: String,
-    header_len: u64,
-}
-
 async fn admit(
     shared: &Arc<Shared>,
     mut stream: TcpStream,
     peer: SocketAddr,
     head: RequestHead,
     asked: Arc<Mount>,
-) -> Option<Admitted> {
+) -> Option<(Arc<Mount>, Sink)> {
     let Some(mut mount) = resolve(shared, &asked) else {
         Response::text(404, "The source is not connected")
             .send(&mut stream)
@@ -274,7 +260,6 @@ async fn admit(
         mount.demand.notify_one();
     }
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    let mailbox = Arc::new(crate::server::Mailbox::default());
     let user_agent = head.header("user-agent").unwrap_or("").to_string();
     shared
         .clients
@@ -287,7 +272,6 @@ async fn admit(
                 ip: peer.ip().to_string(),
                 user_agent: user_agent.clone(),
                 connected: Instant::now(),
-                ctrl: mailbox.clone(),
             },
         );
     shared.listener_connections.fetch_add(1, Ordering::Relaxed);
@@ -312,15 +296,8 @@ async fn admit(
         shared.listeners.fetch_sub(1, Ordering::AcqRel);
         return None;
     }
-    Some(Admitted {
-        listener: Listener {
-            stream,
-            mount,
-            home: asked,
-            icy,
-            id,
-            ctrl: mailbox,
-        },
+    let metaint = icy.then_some(mount.metaint);
+    let info = LogInfo {
         peer,
         started,
         started_wall,
@@ -328,45 +305,7 @@ async fn admit(
         referer,
         request,
         header_len,
-    })
-}
-
-/// Streams to an admitted listener until it leaves; then the access-log line.
-pub(crate) async fn stream_admitted(shared: &Arc<Shared>, a: Admitted) {
-    let Admitted {
-        listener,
-        peer,
-        started,
-        started_wall,
-        user_agent,
-        referer,
-        request,
-        header_len,
-    } = a;
-    let id = listener.id;
-    let (sent, reason, ended_on) = listener.run(shared).await;
-    shared
-        .clients
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&id);
-    ended_on.remove_listener();
-    shared.listeners.fetch_sub(1, Ordering::AcqRel);
-    tracing::debug!(%peer, mount = %ended_on.path, ?reason, sent, "listener left");
-    if reason == EndReason::FellBehind {
-        tracing::info!(%peer, mount = %ended_on.path, "listener dropped: fallen too far behind");
-    }
-    if let Some(log) = &shared.access_log {
-        log.line(crate::accesslog::Entry {
-            ip: peer.ip().to_string(),
-            user: String::new(),
-            start: started_wall,
-            request,
-            status: 200,
-            bytes: sent + header_len,
-            referer,
-            user_agent,
-            duration: started.elapsed(),
-        });
-    }
+    };
+    let sink = Sink::new(id, stream, asked, metaint, info, None);
+    Some((mount, sink))
 }

@@ -25,45 +25,6 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-/// A command sent to a listener task.
-#[derive(Debug)]
-pub(crate) enum Control {
-    /// Disconnect now.
-    Kill,
-    /// Continue on another mount.
-    Move(Arc<Mount>),
-}
-
-/// A listener's mailbox: the latest command and a wake-up. Lighter than a channel, which
-/// matters at tens of thousands of listeners; a newer command replaces an older one
-/// (except that a kill is never replaced).
-#[derive(Debug, Default)]
-pub(crate) struct Mailbox {
-    cmd: Mutex<Option<Control>>,
-    notify: tokio::sync::Notify,
-}
-
-impl Mailbox {
-    pub fn send(&self, c: Control) {
-        let mut cmd = self.cmd.lock().unwrap_or_else(|p| p.into_inner());
-        if !matches!(*cmd, Some(Control::Kill)) {
-            *cmd = Some(c);
-        }
-        drop(cmd);
-        self.notify.notify_one();
-    }
-
-    /// Waits for a command.
-    pub async fn recv(&self) -> Control {
-        loop {
-            if let Some(c) = self.cmd.lock().unwrap_or_else(|p| p.into_inner()).take() {
-                return c;
-            }
-            self.notify.notified().await;
-        }
-    }
-}
-
 /// A connected listener, as admin pages see it.
 #[derive(Debug, Clone)]
 pub(crate) struct ClientEntry {
@@ -71,7 +32,6 @@ pub(crate) struct ClientEntry {
     pub ip: String,
     pub user_agent: String,
     pub connected: Instant,
-    pub ctrl: Arc<Mailbox>,
 }
 
 /// State shared by every task of one server.
@@ -471,11 +431,11 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
         shared.tracker.spawn(async move {
             match kind {
                 Kind::Main => {
-                    // The request's state is gone before streaming starts: only the
-                    // listener's own state lives on.
-                    let admitted = Box::pin(handle_connection(s.clone(), stream, peer)).await;
-                    if let Some(a) = admitted {
-                        crate::routes::stream_admitted(&s, a).await;
+                    // An admitted listener leaves this task for its mount's driver,
+                    // holding the connection permit for as long as it stays.
+                    if let Some((mount, sink)) = handle_connection(s.clone(), stream, peer).await {
+                        crate::listener::join(&s, &mount, sink.with_permit(permit));
+                        return;
                     }
                 }
                 Kind::Shoutcast => Box::pin(crate::source::handle_shoutcast(s, stream, peer)).await,
@@ -522,7 +482,7 @@ async fn handle_connection(
     shared: Arc<Shared>,
     mut stream: TcpStream,
     peer: SocketAddr,
-) -> Option<crate::routes::Admitted> {
+) -> Option<(Arc<Mount>, crate::listener::Sink)> {
     let (head, rest) = match read_head(&shared, &mut stream).await {
         Ok(x) => x,
         Err(resp) => {
@@ -574,31 +534,5 @@ async fn housekeeping(shared: Arc<Shared>) {
             _ = shared.shutdown.cancelled() => return,
             _ = tick.tick() => shared.sweep_mounts(),
         }
-    }
-}
-#[cfg(test)]
-mod size_probe {
-    #[tokio::test]
-    async fn future_sizes() {
-        let server = super::Server::new(crate::ServerConfig::default()).unwrap();
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = l.local_addr().unwrap();
-        let s2 = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let m = std::sync::Arc::new(crate::mount::Mount::new(
-            crate::MountConfig::new("/x"),
-            &Default::default(),
-            false,
-        ));
-        let lst = crate::listener::Listener {
-            stream: s2,
-            mount: m.clone(),
-            home: m.clone(),
-            icy: false,
-            id: 1,
-            ctrl: Default::default(),
-        };
-        let shared = server.shared.clone();
-        let rf = lst.run(&shared);
-        eprintln!("listener run future: {}", std::mem::size_of_val(&rf));
     }
 }
