@@ -16,6 +16,7 @@ RAMP=${RAMP:-500}
 PUBLISH_MS=${PUBLISH_MS:-250}
 SERVERS=${SERVERS:-"radiopoint icecast2"}
 OUT=${OUT:-$(mktemp -d /tmp/radiopoint-load.XXXXXX)}
+mkdir -p "$OUT"
 chmod 777 "$OUT"
 RP_PORT=${RP_PORT:-18000}
 IC_PORT=${IC_PORT:-18100}

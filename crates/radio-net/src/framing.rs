@@ -844,6 +844,54 @@ mod tests {
     }
 
     #[test]
+    fn vorbis_three_header_packets_across_pages() {
+        // Identification alone on the BOS page; comment and a multi-page setup header.
+        let ident = b"\x01vorbis\0\0\0\0\x02\x44\xac\0\0".to_vec();
+        let mut comment = b"\x03vorbis".to_vec();
+        comment.extend_from_slice(&4u32.to_le_bytes());
+        comment.extend_from_slice(b"test");
+        comment.extend_from_slice(&1u32.to_le_bytes());
+        comment.extend_from_slice(&11u32.to_le_bytes());
+        comment.extend_from_slice(b"TITLE=Vorb!");
+        comment.push(1);
+        let setup = [b"\x05vorbis".to_vec(), vec![0x55; 70_000]].concat();
+        let mut input = ogg_page(5, 0, 0, 2, &[&ident]);
+        // The setup header continues on the next page: drop the 0 lacing value that
+        // would end it here.
+        let mut page = ogg_page(5, 1, 0, 0, &[&comment, &setup[..255 * 200]]);
+        let nsegs = page[26] as usize;
+        assert_eq!(page[27 + nsegs - 1], 0);
+        page.remove(27 + nsegs - 1);
+        page[26] -= 1;
+        page[22..26].copy_from_slice(&[0; 4]);
+        let crc = ogg_crc(&page);
+        page[22..26].copy_from_slice(&crc.to_le_bytes());
+        input.extend(page);
+        input.extend(ogg_page(5, 2, u64::MAX, 1, &[&setup[255 * 200..]]));
+        let headers_len = input.len();
+        for i in 0..5u32 {
+            input.extend(ogg_page(
+                5,
+                3 + i,
+                1024 * u64::from(i + 1),
+                0,
+                &[&[3u8; 200]],
+            ));
+        }
+        let units = run(StreamFormat::Ogg, &input, 1000, 0);
+        assert_eq!(concat(&units), input);
+        let Unit::OggHeaders { pages, tags } = &units[0] else {
+            panic!("{:?}", units[0])
+        };
+        assert_eq!(
+            pages.len(),
+            headers_len,
+            "all three header packets, three pages"
+        );
+        assert_eq!(tags.title.as_deref(), Some("Vorb!"));
+    }
+
+    #[test]
     fn oversized_headers_pass_through() {
         // A chain whose header packets exceed the cache limit: passed on, not dropped.
         let head = b"\x01vorbis\0\0\0\0\x02\x44\xac\0\0".to_vec();

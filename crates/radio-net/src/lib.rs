@@ -55,6 +55,7 @@ pub mod request;
 pub mod response;
 mod routes;
 mod server;
+pub mod shoutcast;
 mod source;
 mod status;
 

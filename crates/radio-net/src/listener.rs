@@ -228,6 +228,13 @@ async fn drive(shared: Arc<Shared>, mount: Arc<Mount>, mut rx: mpsc::Receiver<Dr
             _ = std::future::poll_fn(|cx| d.poll_blocked(cx)) => d.service_all(true),
             _ = tick.tick() => d.housekeeping(),
         }
+        d.mount.set_low_water(
+            d.sinks
+                .iter()
+                .map(|s| s.cursor.seq)
+                .min()
+                .unwrap_or(u64::MAX),
+        );
         if d.sinks.is_empty() {
             let mut slot = mount.driver.lock().unwrap_or_else(|p| p.into_inner());
             if rx.is_empty() {

@@ -137,6 +137,8 @@ pub struct MountCounters {
     pub bytes_read: AtomicU64,
     /// Bytes sent to listeners.
     pub bytes_sent: AtomicU64,
+    /// Bytes of the current source made visible to listeners.
+    pub bytes_published: AtomicU64,
 }
 
 /// One mount point.
@@ -160,6 +162,9 @@ pub struct Mount {
     pub on_demand: bool,
     /// Woken when a listener joins an on-demand mount.
     pub demand: tokio::sync::Notify,
+    /// The oldest chunk a listener still needs (`u64::MAX`: none); older chunks beyond
+    /// the burst are released early instead of waiting for the queue limit.
+    low_water: AtomicU64,
     /// The task writing to this mount's listeners, while it has any.
     pub(crate) driver: Mutex<Option<tokio::sync::mpsc::Sender<crate::listener::DriverCmd>>>,
 }
@@ -199,6 +204,8 @@ pub struct MountStatus {
     pub bytes_read: u64,
     /// Bytes to listeners.
     pub bytes_sent: u64,
+    /// Bytes of the current source visible to listeners.
+    pub bytes_published: u64,
     /// Chunks held in the ring.
     pub queued_chunks: usize,
     /// Bytes held in the ring.
@@ -251,6 +258,7 @@ impl Mount {
             on_demand,
             demand: tokio::sync::Notify::new(),
             driver: Mutex::new(None),
+            low_water: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -351,6 +359,7 @@ impl Mount {
         st.started = Some(Utc::now());
         st.started_at = Some(Instant::now());
         st.idle_since = None;
+        self.counters.bytes_published.store(0, Ordering::Relaxed);
         self.counters.peak.store(
             self.counters.listeners.load(Ordering::Relaxed),
             Ordering::Relaxed,
@@ -432,11 +441,30 @@ impl Mount {
         }
         if publish {
             let ring = &mut st.ring;
+            let fresh: usize = ring
+                .chunks
+                .iter()
+                .skip(ring.published.saturating_sub(ring.first_seq) as usize)
+                .map(|c| c.data.len())
+                .sum();
+            self.counters
+                .bytes_published
+                .fetch_add(fresh as u64, Ordering::Relaxed);
             ring.published = ring.end();
-            // Trim to the queue size, keeping at least the newest chunk.
-            while ring.bytes > self.queue_size && ring.chunks.len() > 1 {
-                let old = ring.chunks.pop_front().expect("len > 1");
-                ring.bytes -= old.data.len();
+            // Keep what the burst needs and what a listener still needs, but never more
+            // than the queue size: a listener that far behind is dropped.
+            let low_water = self.low_water.load(Ordering::Relaxed);
+            while let Some(front) = ring.chunks.front()
+                && ring.chunks.len() > 1
+            {
+                let over_queue = ring.bytes > self.queue_size;
+                let unneeded =
+                    ring.bytes - front.data.len() >= self.burst_size && ring.first_seq < low_water;
+                if !(over_queue || unneeded) {
+                    break;
+                }
+                ring.bytes -= front.data.len();
+                ring.chunks.pop_front();
                 ring.first_seq += 1;
             }
             drop(st);
@@ -509,6 +537,11 @@ impl Mount {
             cursor.seq += 1;
         }
         ReadOutcome::Data { jumped }
+    }
+
+    /// Records the oldest chunk the mount's listeners still need (`u64::MAX`: none).
+    pub(crate) fn set_low_water(&self, seq: u64) {
+        self.low_water.store(seq, Ordering::Relaxed);
     }
 
     /// Whether the queue has moved past `cursor` (counted as a slow listener if so).
@@ -587,6 +620,7 @@ impl Mount {
             user_agent: st.source.as_ref().map(|s| s.user_agent.clone()),
             bytes_read: c.bytes_read.load(Ordering::Relaxed),
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
+            bytes_published: c.bytes_published.load(Ordering::Relaxed),
             queued_chunks: st.ring.chunks.len(),
             queued_bytes: st.ring.bytes,
             fallback: self.config.fallback.clone(),
@@ -775,6 +809,35 @@ mod tests {
             ReadOutcome::Data { jumped: true }
         );
         assert!(out.iter().all(|c| c.data.len() % 418 == 0));
+    }
+
+    #[test]
+    fn ring_keeps_burst_and_what_listeners_need() {
+        let m = mount(8192, 64 * 1024);
+        let mut f = feed(&m);
+        f.write(&mp3_frame(false).repeat(50));
+        f.publish();
+        // A listener still needs everything from here on.
+        let (cur, _) = m.start_cursor();
+        m.set_low_water(cur.seq);
+        f.write(&mp3_frame(false).repeat(100));
+        f.publish();
+        let st = m.status();
+        assert!(
+            st.queued_bytes >= 100 * 417,
+            "kept for the listener: {}",
+            st.queued_bytes
+        );
+        // Nobody behind: only the burst (and the chunk straddling it) is kept.
+        m.set_low_water(u64::MAX);
+        f.write(&mp3_frame(false).repeat(10));
+        f.publish();
+        let st = m.status();
+        assert!(
+            (8192..8192 + 4096).contains(&st.queued_bytes),
+            "{}",
+            st.queued_bytes
+        );
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +49,8 @@ pub(crate) struct Shared {
     pub tracker: TaskTracker,
     pub port: AtomicU16,
     pub connections: Arc<Semaphore>,
+    /// Places for refused connections being closed (see [`refuse`]).
+    pub refusing: Arc<Semaphore>,
     /// Listener connections served in total.
     pub listener_connections: AtomicU64,
     /// Source connections accepted in total.
@@ -259,6 +261,7 @@ impl Server {
                 tracker: TaskTracker::new(),
                 port: AtomicU16::new(0),
                 connections,
+                refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
                 listener_connections: AtomicU64::new(0),
                 source_connections: AtomicU64::new(0),
                 config,
@@ -422,8 +425,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
             }
         };
         let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
-            let _ = stream
-                .try_write(&Response::text(503, "Icecast connection limit reached").to_bytes());
+            refuse(&shared, stream);
             continue;
         };
         let _ = stream.set_nodelay(true);
@@ -444,6 +446,31 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
         });
     }
 }
+
+/// Connections over the limit get a 503 and a graceful close: the request they already
+/// sent is read and discarded, so the close does not turn into a reset that destroys the
+/// reply. At most [`MAX_REFUSING`] such closes run at once; past that, the socket is
+/// simply dropped.
+fn refuse(shared: &Arc<Shared>, stream: TcpStream) {
+    let Ok(permit) = shared.refusing.clone().try_acquire_owned() else {
+        return;
+    };
+    shared.tracker.spawn(async move {
+        let mut stream = stream;
+        let reply = Response::text(503, "Icecast connection limit reached").to_bytes();
+        let linger = async {
+            let _ = stream.write_all(&reply).await;
+            let _ = stream.shutdown().await;
+            let mut sink = [0u8; 1024];
+            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), linger).await;
+        drop(permit);
+    });
+}
+
+/// Refused connections being closed gracefully at once.
+const MAX_REFUSING: usize = 64;
 
 /// Reads a request head within the header timeout; `Err` carries the response to send.
 pub(crate) async fn read_head(

@@ -21,9 +21,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-/// Longest Shoutcast password line / header block.
-const MAX_SHOUTCAST_HEAD: usize = 8192;
-
 /// Whether `user`/`password` may feed `mount`. Both must match.
 pub(crate) fn source_allowed(shared: &Shared, mount: &str, user: &str, password: &str) -> bool {
     let auth = &shared.config.auth;
@@ -171,24 +168,23 @@ pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream,
     let mut buf = BytesMut::with_capacity(1024);
     let path = shared.config.shoutcast_mount.clone();
     // The password line.
-    let line_end = loop {
-        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
-            break i;
-        }
-        if buf.len() > MAX_SHOUTCAST_HEAD {
-            return;
+    let password = loop {
+        match crate::shoutcast::password_line(&buf) {
+            Ok(Some((password, n))) => {
+                let _ = buf.split_to(n);
+                break password;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::info!(%peer, "shoutcast source refused: {e}");
+                return;
+            }
         }
         match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => {}
             _ => return,
         }
     };
-    let line = buf.split_to(line_end + 1);
-    let password = String::from_utf8_lossy(&line)
-        .trim_end_matches(['\r', '\n'])
-        .to_string();
-    // DNAS 2 style "password:#sid" selects a stream; we have one Shoutcast mount.
-    let password = password.split(":#").next().unwrap_or("").to_string();
     let user = shared
         .config
         .mount(&path)
@@ -207,42 +203,29 @@ pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream,
         return;
     }
     // The icy-* header block (possibly already in `buf`).
-    let head_end = loop {
-        if buf.starts_with(b"\r\n") || buf.starts_with(b"\n") {
-            break 0;
-        }
-        if let Some(n) = crate::request::head_len(&buf) {
-            break n;
-        }
-        if buf.len() > MAX_SHOUTCAST_HEAD {
-            tracing::info!(%peer, "shoutcast source: header block too large");
-            return;
+    let headers = loop {
+        match crate::shoutcast::header_block(&buf) {
+            Ok(Some((headers, n))) => {
+                let _ = buf.split_to(n);
+                break headers;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::info!(%peer, "shoutcast source dropped: {e}");
+                return;
+            }
         }
         match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => {}
             _ => return,
         }
     };
-    let head_bytes = if head_end == 0 {
-        let skip = if buf.starts_with(b"\r\n") { 2 } else { 1 };
-        let _ = buf.split_to(skip);
-        Vec::new()
-    } else {
-        buf.split_to(head_end).to_vec()
-    };
-    let mut head = RequestHead {
+    let head = RequestHead {
         method: "SOURCE".into(),
         target: path.clone(),
         protocol: "ICY".into(),
-        headers: Vec::new(),
+        headers,
     };
-    for l in head_bytes.split(|&b| b == b'\n') {
-        let l = String::from_utf8_lossy(l);
-        if let Some((k, v)) = l.trim_end_matches('\r').split_once(':') {
-            head.headers
-                .push((k.trim().to_string(), v.trim().to_string()));
-        }
-    }
     let (info, audio_info) = stream_info(&head);
     let source = SourceInfo {
         content_type: head

@@ -145,3 +145,51 @@ async fn write_timeout_closes_stuck_listener() {
     assert_eq!(mount_status(&t.server, "/w").unwrap().slow_listeners, 0);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn connection_limit_answers_503() {
+    let mut c = radio_net::ServerConfig::default();
+    c.limits.max_connections = 2;
+    let t = TestServer::start(c).await;
+    let mut src = source(t.addr, "/c", "audio/mpeg", "").await;
+    src.write_all(&frames(0, 3)).await.unwrap();
+    let (_l, head, _) = listen(t.addr, "/c", "").await;
+    assert!(head.starts_with("HTTP/1.0 200"));
+    // Source and listener hold both places: the next connection is refused with a reason.
+    let (head, body) = get(t.addr, "/status-json.xsl", "").await;
+    assert!(head.starts_with("HTTP/1.0 503"), "{head}");
+    assert_eq!(body, b"Icecast connection limit reached\r\n");
+    drop(_l);
+    until(|| t.server.stats().listeners == 0).await;
+    let (head, _) = get(t.addr, "/status-json.xsl", "").await;
+    assert!(
+        head.starts_with("HTTP/1.0 200"),
+        "the place is free again: {head}"
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn empty_buffer_timeout_closes_listeners_of_a_dead_mount() {
+    let mut c = radio_net::ServerConfig::default();
+    c.limits.empty_buffer_timeout = Duration::from_millis(600);
+    let t = TestServer::start(c).await;
+    let mut src = source(t.addr, "/e", "audio/mpeg", "").await;
+    let audio = frames(0, 20);
+    src.write_all(&audio).await.unwrap();
+    let (mut l, _, mut got) = listen(t.addr, "/e", "").await;
+    got.extend(read_n(&mut l, audio.len() - got.len()).await);
+    let left = std::time::Instant::now();
+    drop(src);
+    // The listener plays out what was queued, then is closed after the timeout.
+    assert!(read_to_close(&mut l).await.is_empty());
+    assert!(
+        left.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        left.elapsed()
+    );
+    until(|| t.server.stats().listeners == 0).await;
+    let st = mount_status(&t.server, "/e").unwrap();
+    assert_eq!((st.live, st.listeners), (false, 0));
+    t.stop().await;
+}

@@ -59,7 +59,7 @@ async fn burst_starts_on_a_frame_and_is_about_burst_size() {
     let mut src = source(t.addr, "/b.mp3", "audio/mpeg", "").await;
     // 400 frames × 417 bytes ≈ 163 KiB, more than the 64 KiB burst.
     src.write_all(&frames(0, 400)).await.unwrap();
-    until(|| mount_status(&t.server, "/b.mp3").unwrap().queued_bytes >= 400 * 417).await;
+    until(|| mount_status(&t.server, "/b.mp3").unwrap().bytes_published == 400 * 417).await;
     let (mut l, _, mut got) = listen(t.addr, "/b.mp3", "").await;
     while got.len() < 65536 {
         got.extend(read_n(&mut l, 1).await);

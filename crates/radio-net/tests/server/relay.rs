@@ -140,3 +140,43 @@ async fn push_falls_back_to_source_when_put_is_refused() {
     client.send(bytes::Bytes::from_static(b"abc")).await;
     assert_eq!(read_n(&mut s, 3).await, b"abc");
 }
+
+#[tokio::test]
+async fn push_client_speaks_shoutcast_v1() {
+    // A server whose Shoutcast port is its main port + 1, as the protocol expects.
+    let (t, port) = loop {
+        let main = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = main.local_addr().unwrap().port();
+        if let Ok(sc) = std::net::TcpListener::bind(("127.0.0.1", port + 1)) {
+            main.set_nonblocking(true).unwrap();
+            sc.set_nonblocking(true).unwrap();
+            let mut c = radio_net::ServerConfig::default();
+            c.fanout.publish_interval = Duration::from_millis(20);
+            let server = radio_net::Server::new(c).unwrap();
+            let s = server.clone();
+            let main = tokio::net::TcpListener::from_std(main).unwrap();
+            let sc = tokio::net::TcpListener::from_std(sc).unwrap();
+            tokio::spawn(async move { s.run(main, Some(sc), std::future::pending::<()>()).await });
+            break (server, port);
+        }
+    };
+    let mut cfg = PushConfig::new(
+        format!("http://127.0.0.1:{port}/stream"),
+        "hackme",
+        "audio/mpeg",
+    );
+    cfg.protocol = radio_net::PushProtocol::Shoutcast1;
+    cfg.info.name = Some("SC push".into());
+    let client = PushClient::spawn(cfg).unwrap();
+    until(|| mount_status(&t, "/stream").is_some_and(|m| m.live)).await;
+    client.set_title("Via admin.cgi");
+    until(|| mount_status(&t, "/stream").unwrap().title == "Via admin.cgi").await;
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    let (mut l, head, mut got) = listen(addr, "/stream", "").await;
+    assert!(head.contains("icy-name:SC push"), "{head}");
+    let audio = frames(0, 30);
+    client.send(bytes::Bytes::from(audio.clone())).await;
+    got.extend(read_n(&mut l, audio.len() - got.len()).await);
+    assert_eq!(got, audio);
+    t.shutdown();
+}
