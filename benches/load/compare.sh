@@ -3,7 +3,7 @@
 # same load tool, same run.
 #
 #   benches/load/compare.sh [LISTENERS ...]        (default: 1000 10000)
-#   DURATION=60 RAMP=500 PUBLISH_MS=250 benches/load/compare.sh 1000
+#   DURATION=60 RAMP=500 PUBLISH_MS=500 benches/load/compare.sh 1000
 #
 # Needs: ffmpeg, icecast2 (Debian), python3. Everything listens on 127.0.0.1; every process
 # started here is stopped by its PID. Results: one JSON per run in $OUT (printed at the end).
@@ -13,7 +13,7 @@ SIZES=("${@:-1000 10000}")
 read -r -a SIZES <<<"${SIZES[*]}"
 DURATION=${DURATION:-60}
 RAMP=${RAMP:-500}
-PUBLISH_MS=${PUBLISH_MS:-250}
+PUBLISH_MS=${PUBLISH_MS:-500}
 SERVERS=${SERVERS:-"radiopoint icecast2"}
 OUT=${OUT:-$(mktemp -d /tmp/radiopoint-load.XXXXXX)}
 mkdir -p "$OUT"

@@ -275,7 +275,7 @@ pub struct FanoutConfig {
 impl Default for FanoutConfig {
     fn default() -> Self {
         FanoutConfig {
-            publish_interval: Duration::from_millis(250),
+            publish_interval: Duration::from_millis(500),
             publish_bytes: 16 * 1024,
             min_chunk: 2048,
         }
