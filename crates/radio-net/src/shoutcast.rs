@@ -19,7 +19,7 @@ pub enum LoginError {
 
 /// The password from the first line (`password\r\n`, bare `\n` accepted); `Ok(None)` until
 /// the line is complete. DNAS 2's `password:#sid` stream selector is stripped.
-pub fn password_line(buf: &[u8]) -> Result<Option<(String, usize)>, LoginError> {
+pub fn password_line(buf: &[u8]) -> Parsed<String> {
     match buf.iter().take(MAX_LOGIN).position(|&b| b == b'\n') {
         Some(i) => {
             let line = String::from_utf8_lossy(&buf[..i]);
@@ -32,12 +32,16 @@ pub fn password_line(buf: &[u8]) -> Result<Option<(String, usize)>, LoginError> 
     }
 }
 
+/// What a login parser returns: the value and the bytes it took, or `None` until
+/// complete.
+pub type Parsed<T> = Result<Option<(T, usize)>, LoginError>;
+
 /// Header lines as `(name, value)` pairs, in order.
 pub type Headers = Vec<(String, String)>;
 
 /// The `icy-*` header lines up to the blank line, and the bytes they took; `Ok(None)`
 /// until the blank line has arrived.
-pub fn header_block(buf: &[u8]) -> Result<Option<(Headers, usize)>, LoginError> {
+pub fn header_block(buf: &[u8]) -> Parsed<Headers> {
     let window = &buf[..buf.len().min(MAX_LOGIN)];
     let end = if window.starts_with(b"\r\n") {
         Some(2)

@@ -161,6 +161,34 @@ pub(crate) async fn handle_icecast(
     }
 }
 
+/// Reads until `parse` finds its part of a Shoutcast login in `buf`, consuming it.
+/// `None` on a malformed login (logged), EOF or the header timeout.
+async fn read_login<T>(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    deadline: tokio::time::Instant,
+    peer: SocketAddr,
+    parse: fn(&[u8]) -> crate::shoutcast::Parsed<T>,
+) -> Option<T> {
+    loop {
+        match parse(buf) {
+            Ok(Some((value, n))) => {
+                let _ = buf.split_to(n);
+                return Some(value);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::info!(%peer, "shoutcast source refused: {e}");
+                return None;
+            }
+        }
+        match tokio::time::timeout_at(deadline, stream.read_buf(buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return None,
+        }
+    }
+}
+
 /// Shoutcast v1: `password\r\n`, `OK2`, `icy-*` lines, a blank line, then audio.
 /// Clients pipeline all of it without waiting for `OK2`.
 pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
@@ -168,22 +196,16 @@ pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream,
     let mut buf = BytesMut::with_capacity(1024);
     let path = shared.config.shoutcast_mount.clone();
     // The password line.
-    let password = loop {
-        match crate::shoutcast::password_line(&buf) {
-            Ok(Some((password, n))) => {
-                let _ = buf.split_to(n);
-                break password;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::info!(%peer, "shoutcast source refused: {e}");
-                return;
-            }
-        }
-        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => {}
-            _ => return,
-        }
+    let Some(password) = read_login(
+        &mut stream,
+        &mut buf,
+        deadline,
+        peer,
+        crate::shoutcast::password_line,
+    )
+    .await
+    else {
+        return;
     };
     let user = shared
         .config
@@ -203,22 +225,16 @@ pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream,
         return;
     }
     // The icy-* header block (possibly already in `buf`).
-    let headers = loop {
-        match crate::shoutcast::header_block(&buf) {
-            Ok(Some((headers, n))) => {
-                let _ = buf.split_to(n);
-                break headers;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::info!(%peer, "shoutcast source dropped: {e}");
-                return;
-            }
-        }
-        match tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await {
-            Ok(Ok(n)) if n > 0 => {}
-            _ => return,
-        }
+    let Some(headers) = read_login(
+        &mut stream,
+        &mut buf,
+        deadline,
+        peer,
+        crate::shoutcast::header_block,
+    )
+    .await
+    else {
+        return;
     };
     let head = RequestHead {
         method: "SOURCE".into(),
