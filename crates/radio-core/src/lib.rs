@@ -1,11 +1,39 @@
 //! # radio-core — the audio pipeline of radiopoint
 //!
-//! This crate will own radiopoint's audio vocabulary and processing: the PCM block
-//! (48 kHz, stereo, `f32`, 20 ms = 960 frames), the `Source` trait, decoding (symphonia),
-//! resampling (rubato), EBU R128 loudness and gain, the true-peak limiter, crossfades,
-//! silence detection and encoding (MP3 via LAME, Opus in Ogg). It is synchronous and has
-//! no async runtime: a station's graph runs on its own thread, paced by a clock.
+//! Everything a station does to audio, synchronously and without an async runtime: a
+//! station's graph runs on its own thread, paced by a clock, and the same graph runs
+//! faster than real time for tests and offline rendering.
 //!
-//! It has no code yet; see issue 3 and `DESIGN.md`. Network code never depends on it:
-//! `radio-net` moves encoded bytes only.
+//! The vocabulary: a [`Block`] is 20 ms of 48 kHz stereo `f32` (960 frames, one Opus
+//! frame); a [`Source`] produces blocks and reports [`Event`]s (a track starting) on the
+//! block where they happen; units are typed ([`Frames`], [`SampleRate`], [`Db`], [`Lufs`]).
+//!
+//! ```no_run
+//! use radio_core::{Block, FileSource, Pull, Source};
+//!
+//! let mut track = FileSource::open("song.flac".as_ref())?;
+//! let (mut block, mut events) = (Block::silence(), Vec::new());
+//! while track.pull(&mut block, &mut events) == Pull::Audio {
+//!     // 20 ms of 48 kHz stereo audio, whatever the file's rate and channels
+//! }
+//! # Ok::<(), radio_core::Error>(())
+//! ```
+//!
+//! So far: decoding files ([`decode`]), resampling ([`resample`]) and file sources. Still
+//! to come (issue 3): live-stream decoding, Opus files, loudness, limiter, crossfades,
+//! silence detection and the MP3/Opus encoders.
 #![deny(missing_docs)]
+
+pub mod block;
+pub mod decode;
+mod error;
+pub mod file_source;
+pub mod resample;
+pub mod source;
+pub mod units;
+
+pub use block::{BLOCK_FRAMES, Block, CHANNELS, RATE};
+pub use error::{Error, Result};
+pub use file_source::FileSource;
+pub use source::{Event, Metadata, Pull, Source};
+pub use units::{Db, Frames, Lufs, SampleRate};

@@ -1,0 +1,279 @@
+//! Decoding files with symphonia: any format, any rate, any channel count, to stereo.
+//!
+//! [`FileDecoder`] yields interleaved stereo `f32` at the file's own sample rate (the
+//! resampler makes it 48 kHz). Mono is duplicated to both channels; more than two
+//! channels are folded down (even-numbered channels to the left, odd to the right, each
+//! side averaged, so nothing clips). A damaged packet is skipped; the decoder goes on.
+
+use crate::error::{Error, Result};
+use crate::source::Metadata;
+use crate::units::SampleRate;
+use std::path::Path;
+use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::errors::Error as SymError;
+use symphonia::core::formats::probe::Hint;
+use symphonia::core::formats::{FormatOptions, FormatReader, SeekMode, SeekTo, TrackType};
+use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::meta::{MetadataOptions, MetadataRevision, StandardTag};
+use symphonia::core::units::Time;
+
+/// What is known about a file before decoding it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MediaInfo {
+    /// The file's sample rate.
+    pub rate: SampleRate,
+    /// The file's channel count (before mapping to stereo).
+    pub channels: usize,
+    /// Its duration in seconds, when the container says.
+    pub duration: Option<f64>,
+    /// Its tags.
+    pub metadata: Metadata,
+}
+
+/// A file being decoded.
+pub struct FileDecoder {
+    what: String,
+    format: Box<dyn FormatReader>,
+    decoder: Box<dyn AudioDecoder>,
+    track_id: u32,
+    info: MediaInfo,
+    scratch: Vec<f32>,
+    /// Frames still to drop after an accurate seek.
+    skip_frames: u64,
+}
+
+impl std::fmt::Debug for FileDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileDecoder")
+            .field("file", &self.what)
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
+fn unsupported(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Unsupported {
+        what: what.to_string(),
+        reason: e.to_string(),
+    }
+}
+
+impl FileDecoder {
+    /// Opens and probes a file (MP3, FLAC, Ogg Vorbis, WAV, AAC/M4A, AIFF, ...).
+    pub fn open(path: &Path) -> Result<FileDecoder> {
+        let what = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        // symphonia wants a power of two above 32 KiB.
+        let mss = MediaSourceStream::new(
+            Box::new(file),
+            MediaSourceStreamOptions {
+                buffer_len: 256 * 1024,
+            },
+        );
+        let mut hint = Hint::new();
+        if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+            hint.with_extension(ext);
+        }
+        let mut format = symphonia::default::get_probe()
+            .probe(
+                &hint,
+                mss,
+                FormatOptions::default(),
+                MetadataOptions::default(),
+            )
+            .map_err(|e| unsupported(&what, e))?;
+        let track = format
+            .default_track(TrackType::Audio)
+            .cloned()
+            .ok_or_else(|| unsupported(&what, "no audio track"))?;
+        let params = track
+            .codec_params
+            .as_ref()
+            .and_then(|p| p.audio())
+            .ok_or_else(|| unsupported(&what, "no audio codec parameters"))?;
+        let decoder = symphonia::default::get_codecs()
+            .make_audio_decoder(params, &AudioDecoderOptions::default())
+            .map_err(|e| unsupported(&what, e))?;
+        let rate = params
+            .sample_rate
+            .ok_or_else(|| unsupported(&what, "unknown sample rate"))?;
+        let channels = params.channels.as_ref().map_or(2, |c| c.count()).max(1);
+        let duration = track
+            .time_base
+            .zip(track.duration)
+            .and_then(|(tb, d)| tb.calc_duration(d))
+            .map(|t| t.as_secs_f64())
+            .or_else(|| track.num_frames.map(|n| n as f64 / f64::from(rate)));
+        let metadata = read_tags(&mut *format);
+        Ok(FileDecoder {
+            what,
+            info: MediaInfo {
+                rate: SampleRate(rate),
+                channels,
+                duration,
+                metadata,
+            },
+            format,
+            decoder,
+            track_id: track.id,
+            scratch: Vec::new(),
+            skip_frames: 0,
+        })
+    }
+
+    /// Rate, channels, duration and tags.
+    pub fn info(&self) -> &MediaInfo {
+        &self.info
+    }
+
+    /// Jumps to `seconds` from the start (accurately: the next audio starts there).
+    pub fn seek(&mut self, seconds: f64) -> Result<()> {
+        let time = Time::try_from_secs_f64(seconds.max(0.0))
+            .ok_or_else(|| unsupported(&self.what, format!("cannot seek to {seconds} s")))?;
+        let to = self
+            .format
+            .seek(
+                SeekMode::Accurate,
+                SeekTo::Time {
+                    time,
+                    track_id: Some(self.track_id),
+                },
+            )
+            .map_err(|e| Error::Decode {
+                what: self.what.clone(),
+                reason: format!("seek to {seconds} s: {e}"),
+            })?;
+        self.decoder.reset();
+        self.skip_frames = (to.required_ts.get() - to.actual_ts.get()).max(0) as u64;
+        Ok(())
+    }
+
+    /// Appends the next decoded stretch as interleaved stereo to `out`. Returns `false` at
+    /// the end of the file.
+    pub fn decode_next(&mut self, out: &mut Vec<f32>) -> Result<bool> {
+        loop {
+            let packet = match self.format.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => return Ok(false),
+                // Truncated files (and MKV/Ogg) end with an unexpected EOF.
+                Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    return Ok(false);
+                }
+                Err(SymError::ResetRequired) => {
+                    // A chained Ogg file: the next logical stream.
+                    let track = self
+                        .format
+                        .default_track(TrackType::Audio)
+                        .cloned()
+                        .ok_or_else(|| unsupported(&self.what, "no audio track after chain"))?;
+                    let params = track
+                        .codec_params
+                        .as_ref()
+                        .and_then(|p| p.audio())
+                        .ok_or_else(|| {
+                            unsupported(&self.what, "no codec parameters after chain")
+                        })?;
+                    self.decoder = symphonia::default::get_codecs()
+                        .make_audio_decoder(params, &AudioDecoderOptions::default())
+                        .map_err(|e| unsupported(&self.what, e))?;
+                    self.track_id = track.id;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(Error::Decode {
+                        what: self.what.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            };
+            if packet.track_id != self.track_id {
+                continue;
+            }
+            let buf = match self.decoder.decode(&packet) {
+                Ok(buf) => buf,
+                // A damaged packet: skip it, the next one resynchronises.
+                Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => continue,
+                Err(e) => {
+                    return Err(Error::Decode {
+                        what: self.what.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            };
+            let frames = buf.frames();
+            if frames == 0 {
+                continue;
+            }
+            let channels = buf.spec().channels().count().max(1);
+            buf.copy_to_vec_interleaved::<f32>(&mut self.scratch);
+            let skip = (self.skip_frames as usize).min(frames);
+            self.skip_frames -= skip as u64;
+            if skip == frames {
+                continue;
+            }
+            to_stereo(&self.scratch[skip * channels..], channels, out);
+            return Ok(true);
+        }
+    }
+}
+
+/// Maps interleaved audio with `channels` channels to interleaved stereo, appending.
+pub fn to_stereo(input: &[f32], channels: usize, out: &mut Vec<f32>) {
+    match channels {
+        1 => {
+            out.reserve(input.len() * 2);
+            for &s in input {
+                out.push(s);
+                out.push(s);
+            }
+        }
+        2 => out.extend_from_slice(input),
+        n => {
+            let left_n = n.div_ceil(2) as f32;
+            let right_n = (n / 2) as f32;
+            out.reserve(input.len() / n * 2);
+            for frame in input.chunks_exact(n) {
+                let (mut l, mut r) = (0.0, 0.0);
+                for (i, &s) in frame.iter().enumerate() {
+                    if i % 2 == 0 {
+                        l += s;
+                    } else {
+                        r += s;
+                    }
+                }
+                out.push(l / left_n);
+                out.push(r / right_n);
+            }
+        }
+    }
+}
+
+fn apply_revision(out: &mut Metadata, rev: &MetadataRevision) {
+    let containers = std::iter::once(&rev.media).chain(rev.per_track.iter().map(|t| &t.metadata));
+    for c in containers {
+        for tag in &c.tags {
+            match &tag.std {
+                Some(StandardTag::TrackTitle(v)) => out.title = Some(v.to_string()),
+                Some(StandardTag::Artist(v)) => out.artist = Some(v.to_string()),
+                Some(StandardTag::Album(v)) => out.album = Some(v.to_string()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Reads every tag revision oldest first, so later tags (ID3v2 over ID3v1) win.
+fn read_tags(format: &mut dyn FormatReader) -> Metadata {
+    let mut out = Metadata::default();
+    let mut meta = format.metadata();
+    while let Some(rev) = meta.pop() {
+        apply_revision(&mut out, &rev);
+    }
+    if let Some(rev) = meta.current() {
+        apply_revision(&mut out, rev);
+    }
+    out
+}

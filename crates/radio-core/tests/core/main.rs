@@ -1,0 +1,5 @@
+//! radio-core with real signals: one module per area.
+
+mod decode;
+mod resample;
+mod util;
