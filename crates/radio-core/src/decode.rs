@@ -34,7 +34,7 @@ pub struct MediaInfo {
 pub struct FileDecoder {
     what: String,
     format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
+    decoder: Codec,
     track_id: u32,
     info: MediaInfo,
     scratch: Vec<f32>,
@@ -48,6 +48,54 @@ impl std::fmt::Debug for FileDecoder {
             .field("file", &self.what)
             .field("info", &self.info)
             .finish()
+    }
+}
+
+/// symphonia decodes everything but Opus; Opus packets (demuxed by symphonia's Ogg
+/// reader, with pre-skip and end trimming) go to libopus.
+enum Codec {
+    Symphonia(Box<dyn AudioDecoder>),
+    Opus {
+        decoder: opus::Decoder,
+        channels: usize,
+    },
+}
+
+impl Codec {
+    fn new(
+        what: &str,
+        params: &symphonia::core::codecs::audio::AudioCodecParameters,
+    ) -> Result<Codec> {
+        if params.codec == symphonia::core::codecs::audio::well_known::CODEC_ID_OPUS {
+            let head = params.extra_data.as_deref().unwrap_or(&[]);
+            let channels = head.get(9).copied().unwrap_or(2).clamp(1, 2) as usize;
+            let ch = if channels == 1 {
+                opus::Channels::Mono
+            } else {
+                opus::Channels::Stereo
+            };
+            let mut decoder = opus::Decoder::new(48_000, ch).map_err(|e| unsupported(what, e))?;
+            if let Some(gain) = head.get(16..18) {
+                let q8 = i16::from_le_bytes([gain[0], gain[1]]);
+                decoder
+                    .set_gain(i32::from(q8))
+                    .map_err(|e| unsupported(what, e))?;
+            }
+            return Ok(Codec::Opus { decoder, channels });
+        }
+        symphonia::default::get_codecs()
+            .make_audio_decoder(params, &AudioDecoderOptions::default())
+            .map(Codec::Symphonia)
+            .map_err(|e| unsupported(what, e))
+    }
+
+    fn reset(&mut self) {
+        match self {
+            Codec::Symphonia(d) => d.reset(),
+            Codec::Opus { decoder, .. } => {
+                let _ = decoder.reset_state();
+            }
+        }
     }
 }
 
@@ -94,9 +142,8 @@ impl FileDecoder {
             .as_ref()
             .and_then(|p| p.audio())
             .ok_or_else(|| unsupported(&what, "no audio codec parameters"))?;
-        let decoder = symphonia::default::get_codecs()
-            .make_audio_decoder(params, &AudioDecoderOptions::default())
-            .map_err(|e| unsupported(&what, e))?;
+        let decoder = Codec::new(&what, params)?;
+        let decoder_kind_is_opus = matches!(decoder, Codec::Opus { .. });
         let rate = params
             .sample_rate
             .ok_or_else(|| unsupported(&what, "unknown sample rate"))?;
@@ -120,7 +167,7 @@ impl FileDecoder {
             decoder,
             track_id: track.id,
             scratch: Vec::new(),
-            skip_frames: 0,
+            skip_frames: opus_pre_skip(decoder_kind_is_opus, &track),
         })
     }
 
@@ -176,10 +223,10 @@ impl FileDecoder {
                         .ok_or_else(|| {
                             unsupported(&self.what, "no codec parameters after chain")
                         })?;
-                    self.decoder = symphonia::default::get_codecs()
-                        .make_audio_decoder(params, &AudioDecoderOptions::default())
-                        .map_err(|e| unsupported(&self.what, e))?;
+                    self.decoder = Codec::new(&self.what, params)?;
                     self.track_id = track.id;
+                    self.skip_frames =
+                        opus_pre_skip(matches!(self.decoder, Codec::Opus { .. }), &track);
                     continue;
                 }
                 Err(e) => {
@@ -192,23 +239,39 @@ impl FileDecoder {
             if packet.track_id != self.track_id {
                 continue;
             }
-            let buf = match self.decoder.decode(&packet) {
-                Ok(buf) => buf,
-                // A damaged packet: skip it, the next one resynchronises.
-                Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => continue,
-                Err(e) => {
-                    return Err(Error::Decode {
-                        what: self.what.clone(),
-                        reason: e.to_string(),
-                    });
+            let (frames, channels) = match &mut self.decoder {
+                Codec::Symphonia(d) => match d.decode(&packet) {
+                    Ok(buf) => {
+                        let channels = buf.spec().channels().count().max(1);
+                        buf.copy_to_vec_interleaved::<f32>(&mut self.scratch);
+                        (buf.frames(), channels)
+                    }
+                    // A damaged packet: skip it, the next one resynchronises.
+                    Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => continue,
+                    Err(e) => {
+                        return Err(Error::Decode {
+                            what: self.what.clone(),
+                            reason: e.to_string(),
+                        });
+                    }
+                },
+                Codec::Opus { decoder, channels } => {
+                    let ch = *channels;
+                    self.scratch.resize(5760 * ch, 0.0);
+                    let Ok(n) = decoder.decode_float(&packet.data, &mut self.scratch, false) else {
+                        continue;
+                    };
+                    // The Ogg reader says how much of this packet is pre-skip or padding.
+                    let start = (packet.trim_start.get() as usize).min(n);
+                    let end = n.saturating_sub(packet.trim_end.get() as usize).max(start);
+                    self.scratch.truncate(end * ch);
+                    self.scratch.drain(..start * ch);
+                    (end - start, ch)
                 }
             };
-            let frames = buf.frames();
             if frames == 0 {
                 continue;
             }
-            let channels = buf.spec().channels().count().max(1);
-            buf.copy_to_vec_interleaved::<f32>(&mut self.scratch);
             let skip = (self.skip_frames as usize).min(frames);
             self.skip_frames -= skip as u64;
             if skip == frames {
@@ -217,6 +280,16 @@ impl FileDecoder {
             to_stereo(&self.scratch[skip * channels..], channels, out);
             return Ok(true);
         }
+    }
+}
+
+/// Frames to drop at the start of an Opus stream: symphonia reports the pre-skip as the
+/// track's delay but leaves trimming it to the decoder, and libopus does not.
+fn opus_pre_skip(is_opus: bool, track: &symphonia::core::formats::Track) -> u64 {
+    if is_opus {
+        u64::from(track.delay.unwrap_or(0))
+    } else {
+        0
     }
 }
 

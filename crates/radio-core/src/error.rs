@@ -35,6 +35,9 @@ pub enum Error {
         /// The decoder's message.
         reason: String,
     },
+    /// An encoder could not be set up or failed (bad settings name the setting).
+    #[error("encoder: {0}")]
+    Encode(String),
     /// A resampler could not be built or run with these parameters.
     #[error("resampler: {0}")]
     Resample(String),

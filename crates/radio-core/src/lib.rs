@@ -19,13 +19,14 @@
 //! # Ok::<(), radio_core::Error>(())
 //! ```
 //!
-//! So far: decoding files ([`decode`]), resampling ([`resample`]) and file sources. Still
-//! to come (issue 3): live-stream decoding, Opus files, loudness, limiter, crossfades,
-//! silence detection and the MP3/Opus encoders.
+//! So far: decoding files ([`decode`], Opus included), resampling ([`resample`]), file
+//! sources and the encoders ([`encode`]: MP3 via LAME, Opus in Ogg). Still to come (issue
+//! 3): live-stream decoding, loudness, limiter, crossfades and silence detection.
 #![deny(missing_docs)]
 
 pub mod block;
 pub mod decode;
+pub mod encode;
 mod error;
 pub mod file_source;
 pub mod resample;
