@@ -29,7 +29,9 @@ pub mod decode;
 pub mod encode;
 mod error;
 pub mod file_source;
+pub mod loudness;
 pub mod resample;
+pub mod silence;
 pub mod source;
 pub mod units;
 

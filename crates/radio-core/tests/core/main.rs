@@ -2,5 +2,7 @@
 
 mod decode;
 mod encode;
+mod loudness;
 mod resample;
+mod silence;
 mod util;
