@@ -29,6 +29,7 @@ pub mod decode;
 pub mod encode;
 mod error;
 pub mod file_source;
+pub mod limiter;
 pub mod loudness;
 pub mod resample;
 pub mod silence;

@@ -2,6 +2,7 @@
 
 mod decode;
 mod encode;
+mod limiter;
 mod loudness;
 mod resample;
 mod silence;

@@ -1,0 +1,197 @@
+//! A true-peak limiter for the output bus: nothing leaves above the ceiling (−1 dBTP).
+//!
+//! Peaks are estimated between samples too (4× oversampling with a windowed-sinc
+//! interpolator, as a true-peak meter does). The gain each frame needs is found ahead of
+//! time (a lookahead delay), taken as the minimum over the lookahead window and smoothed
+//! with a moving average over the same window, which ramps the gain down before a peak
+//! instead of clipping it; afterwards the gain recovers with an exponential release.
+//! Because every averaged value is at most the gain the peak needs, the peak is always
+//! caught — the guarantee does not depend on tuning.
+
+use crate::block::{Block, CHANNELS};
+use crate::units::{Db, Frames};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Limiter settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LimiterSettings {
+    /// The true-peak ceiling.
+    pub ceiling: Db,
+    /// How far ahead peaks are seen (the attack time and the added latency).
+    pub lookahead: Duration,
+    /// How fast the gain recovers after a peak.
+    pub release: Duration,
+}
+
+impl LimiterSettings {
+    /// Broadcast settings: −1 dBTP, 1.5 ms lookahead, 100 ms release.
+    pub fn broadcast() -> LimiterSettings {
+        LimiterSettings {
+            ceiling: Db(-1.0),
+            lookahead: Duration::from_micros(1500),
+            release: Duration::from_millis(100),
+        }
+    }
+}
+
+impl Default for LimiterSettings {
+    fn default() -> Self {
+        LimiterSettings::broadcast()
+    }
+}
+
+/// Half the interpolator's length, in frames: the future frames a peak estimate needs.
+const HALF_TAPS: usize = 12;
+/// Oversampling factor of the peak estimate.
+const OVERSAMPLE: usize = 4;
+/// The interpolator differs slightly from a meter's filter; aim this much lower.
+const MARGIN: f32 = 0.95;
+
+/// The true-peak limiter.
+#[derive(Debug, Clone)]
+pub struct Limiter {
+    ceiling: f32,
+    lookahead: usize,
+    release: f32,
+    /// Interpolation filters for the 3 positions between two frames.
+    phases: [[f32; 2 * HALF_TAPS]; OVERSAMPLE - 1],
+    /// The last `2 × HALF_TAPS` input frames (for the peak estimate).
+    history: VecDeque<[f32; CHANNELS]>,
+    /// Frames waiting to be output.
+    delayed: VecDeque<[f32; CHANNELS]>,
+    /// (frame index, needed gain) with increasing gains: the sliding minimum.
+    window_min: VecDeque<(u64, f32)>,
+    /// The last `lookahead` minima, and their sum.
+    averaging: VecDeque<f32>,
+    sum: f64,
+    gain: f32,
+    /// Index of the next frame whose needed gain is computed.
+    next_req: u64,
+    reduction: f32,
+}
+
+impl Limiter {
+    /// A limiter at 48 kHz.
+    pub fn new(settings: LimiterSettings) -> Limiter {
+        let rate = 48_000.0;
+        let lookahead = ((settings.lookahead.as_secs_f64() * rate).round() as usize).max(1);
+        let release_frames = (settings.release.as_secs_f64() * rate).max(1.0);
+        let mut phases = [[0.0f32; 2 * HALF_TAPS]; OVERSAMPLE - 1];
+        for (p, taps) in phases.iter_mut().enumerate() {
+            let frac = (p + 1) as f64 / OVERSAMPLE as f64;
+            for (j, t) in taps.iter_mut().enumerate() {
+                // Tap j weighs frame (m − HALF_TAPS + 1 + j) for a point at m + frac.
+                let x = (j as f64 - (HALF_TAPS as f64 - 1.0)) - frac;
+                let sinc = if x.abs() < 1e-9 {
+                    1.0
+                } else {
+                    (std::f64::consts::PI * x).sin() / (std::f64::consts::PI * x)
+                };
+                let w = 0.5 + 0.5 * (std::f64::consts::PI * x / (HALF_TAPS as f64 + 0.5)).cos();
+                *t = (sinc * w) as f32;
+            }
+        }
+        let mut l = Limiter {
+            ceiling: settings.ceiling.to_linear() * MARGIN,
+            lookahead,
+            release: (1.0 - (-1.0 / release_frames).exp()) as f32,
+            phases,
+            history: VecDeque::with_capacity(2 * HALF_TAPS),
+            delayed: VecDeque::new(),
+            window_min: VecDeque::new(),
+            averaging: VecDeque::new(),
+            sum: 0.0,
+            gain: 1.0,
+            next_req: 0,
+            reduction: 0.0,
+        };
+        // Start as if preceded by silence: full gain, full history.
+        for _ in 0..2 * HALF_TAPS {
+            l.history.push_back([0.0; CHANNELS]);
+        }
+        for _ in 0..lookahead {
+            l.averaging.push_back(1.0);
+            l.sum += 1.0;
+        }
+        for _ in 0..HALF_TAPS + lookahead {
+            l.delayed.push_back([0.0; CHANNELS]);
+        }
+        l
+    }
+
+    /// The delay the limiter adds.
+    pub fn latency(&self) -> Frames {
+        Frames((HALF_TAPS + self.lookahead) as u64)
+    }
+
+    /// The deepest gain reduction since the last call, in dB (for meters).
+    pub fn take_reduction(&mut self) -> Db {
+        let r = self.reduction;
+        self.reduction = 0.0;
+        Db(-r)
+    }
+
+    /// Limits a block in place (the output is delayed by [`Limiter::latency`]).
+    pub fn process(&mut self, block: &mut Block) {
+        for frame in block.samples_mut().chunks_exact_mut(CHANNELS) {
+            let input = [frame[0], frame[1]];
+            let out = self.frame(input);
+            frame.copy_from_slice(&out);
+        }
+    }
+
+    /// Needed gain for the frame `HALF_TAPS − 1` back in the history, from its sample
+    /// and the three points after it.
+    fn needed_gain(&self) -> f32 {
+        let centre = self.history[HALF_TAPS - 1];
+        let mut peak = centre[0].abs().max(centre[1].abs());
+        for taps in &self.phases {
+            for ch in 0..CHANNELS {
+                let v: f32 = taps
+                    .iter()
+                    .zip(self.history.iter())
+                    .map(|(t, f)| t * f[ch])
+                    .sum();
+                peak = peak.max(v.abs());
+            }
+        }
+        if peak > self.ceiling {
+            self.ceiling / peak
+        } else {
+            1.0
+        }
+    }
+
+    fn frame(&mut self, input: [f32; CHANNELS]) -> [f32; CHANNELS] {
+        self.history.pop_front();
+        self.history.push_back(input);
+        self.delayed.push_back(input);
+        let need = self.needed_gain();
+        let idx = self.next_req;
+        self.next_req += 1;
+        // Sliding minimum of the needed gain over the last `lookahead + 1` frames.
+        while self.window_min.back().is_some_and(|&(_, g)| g >= need) {
+            self.window_min.pop_back();
+        }
+        self.window_min.push_back((idx, need));
+        while self
+            .window_min
+            .front()
+            .is_some_and(|&(i, _)| i + (self.lookahead as u64) < idx)
+        {
+            self.window_min.pop_front();
+        }
+        let min = self.window_min.front().map_or(1.0, |&(_, g)| g);
+        // Moving average of the minima over `lookahead` frames.
+        self.averaging.push_back(min);
+        self.sum += f64::from(min);
+        self.sum -= f64::from(self.averaging.pop_front().unwrap_or(1.0));
+        let smooth = (self.sum / self.lookahead as f64) as f32;
+        // Release towards 1, never above what the peak needs.
+        self.gain = smooth.min(self.gain + (1.0 - self.gain) * self.release);
+        self.reduction = self.reduction.max(-20.0 * self.gain.log10());
+        let out = self.delayed.pop_front().unwrap_or([0.0; CHANNELS]);
+        [out[0] * self.gain, out[1] * self.gain]
+    }
+}
