@@ -25,15 +25,18 @@
 #![deny(missing_docs)]
 
 pub mod block;
+pub mod crossfade;
 pub mod decode;
 pub mod encode;
 mod error;
+pub mod fade;
 pub mod file_source;
 pub mod limiter;
 pub mod loudness;
 pub mod resample;
 pub mod silence;
 pub mod source;
+pub mod transition;
 pub mod units;
 
 pub use block::{BLOCK_FRAMES, Block, CHANNELS, RATE};

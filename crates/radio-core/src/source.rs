@@ -65,3 +65,39 @@ pub trait Source: Send {
         true
     }
 }
+
+/// Audio held in memory, played once (tests, jingles generated on the fly, examples).
+#[derive(Debug, Clone)]
+pub struct MemorySource {
+    samples: std::sync::Arc<[f32]>,
+    pos: usize,
+    metadata: Option<Metadata>,
+}
+
+impl MemorySource {
+    /// Interleaved 48 kHz stereo samples, announced with `metadata` when they start.
+    pub fn new(samples: impl Into<std::sync::Arc<[f32]>>, metadata: Metadata) -> MemorySource {
+        MemorySource {
+            samples: samples.into(),
+            pos: 0,
+            metadata: Some(metadata),
+        }
+    }
+}
+
+impl Source for MemorySource {
+    fn pull(&mut self, block: &mut Block, events: &mut Vec<Event>) -> Pull {
+        if self.pos >= self.samples.len() {
+            return Pull::End;
+        }
+        if let Some(m) = self.metadata.take() {
+            events.push(Event::TrackStart(m));
+        }
+        let out = block.samples_mut();
+        let n = (self.samples.len() - self.pos).min(out.len());
+        out[..n].copy_from_slice(&self.samples[self.pos..self.pos + n]);
+        out[n..].fill(0.0);
+        self.pos += n;
+        Pull::Audio
+    }
+}

@@ -1,5 +1,6 @@
 //! radio-core with real signals: one module per area.
 
+mod crossfade;
 mod decode;
 mod encode;
 mod limiter;
