@@ -31,6 +31,7 @@ pub mod encode;
 mod error;
 pub mod fade;
 pub mod file_source;
+pub mod gain;
 pub mod limiter;
 pub mod loudness;
 pub mod resample;

@@ -43,6 +43,8 @@ impl Default for LimiterSettings {
 
 /// Half the interpolator's length, in frames: the future frames a peak estimate needs.
 const HALF_TAPS: usize = 12;
+/// The interpolator's length.
+const TAPS: usize = 2 * HALF_TAPS;
 /// Oversampling factor of the peak estimate.
 const OVERSAMPLE: usize = 4;
 /// The interpolator differs slightly from a meter's filter; aim this much lower.
@@ -55,9 +57,17 @@ pub struct Limiter {
     lookahead: usize,
     release: f32,
     /// Interpolation filters for the 3 positions between two frames.
-    phases: [[f32; 2 * HALF_TAPS]; OVERSAMPLE - 1],
-    /// The last `2 × HALF_TAPS` input frames (for the peak estimate).
-    history: VecDeque<[f32; CHANNELS]>,
+    phases: [[f32; TAPS]; OVERSAMPLE - 1],
+    /// The largest sum of absolute taps: no interpolated value exceeds the window's
+    /// sample peak times this, so quiet windows skip the interpolation.
+    tap_gain: f32,
+    /// The last `TAPS` input frames per channel, written twice (at `i` and `i + TAPS`)
+    /// so that the window is always one contiguous slice.
+    history: [[f32; 2 * TAPS]; CHANNELS],
+    /// Where the next frame goes in `history`.
+    write: usize,
+    /// (frame index, |sample|) with decreasing values: the window's sample peak.
+    window_peak: VecDeque<(u64, f32)>,
     /// Frames waiting to be output.
     delayed: VecDeque<[f32; CHANNELS]>,
     /// (frame index, needed gain) with increasing gains: the sliding minimum.
@@ -68,7 +78,8 @@ pub struct Limiter {
     gain: f32,
     /// Index of the next frame whose needed gain is computed.
     next_req: u64,
-    reduction: f32,
+    /// The lowest gain since the last `take_reduction`.
+    min_gain: f32,
 }
 
 impl Limiter {
@@ -77,7 +88,7 @@ impl Limiter {
         let rate = 48_000.0;
         let lookahead = ((settings.lookahead.as_secs_f64() * rate).round() as usize).max(1);
         let release_frames = (settings.release.as_secs_f64() * rate).max(1.0);
-        let mut phases = [[0.0f32; 2 * HALF_TAPS]; OVERSAMPLE - 1];
+        let mut phases = [[0.0f32; TAPS]; OVERSAMPLE - 1];
         for (p, taps) in phases.iter_mut().enumerate() {
             let frac = (p + 1) as f64 / OVERSAMPLE as f64;
             for (j, t) in taps.iter_mut().enumerate() {
@@ -92,24 +103,28 @@ impl Limiter {
                 *t = (sinc * w) as f32;
             }
         }
+        let tap_gain = phases
+            .iter()
+            .map(|t| t.iter().map(|x| x.abs()).sum::<f32>())
+            .fold(1.0f32, f32::max);
         let mut l = Limiter {
             ceiling: settings.ceiling.to_linear() * MARGIN,
             lookahead,
             release: (1.0 - (-1.0 / release_frames).exp()) as f32,
             phases,
-            history: VecDeque::with_capacity(2 * HALF_TAPS),
+            tap_gain,
+            history: [[0.0; 2 * TAPS]; CHANNELS],
+            write: 0,
+            window_peak: VecDeque::new(),
             delayed: VecDeque::new(),
             window_min: VecDeque::new(),
             averaging: VecDeque::new(),
             sum: 0.0,
             gain: 1.0,
             next_req: 0,
-            reduction: 0.0,
+            min_gain: 1.0,
         };
-        // Start as if preceded by silence: full gain, full history.
-        for _ in 0..2 * HALF_TAPS {
-            l.history.push_back([0.0; CHANNELS]);
-        }
+        // Start as if preceded by silence: full gain, silent history.
         for _ in 0..lookahead {
             l.averaging.push_back(1.0);
             l.sum += 1.0;
@@ -127,9 +142,8 @@ impl Limiter {
 
     /// The deepest gain reduction since the last call, in dB (for meters).
     pub fn take_reduction(&mut self) -> Db {
-        let r = self.reduction;
-        self.reduction = 0.0;
-        Db(-r)
+        let g = std::mem::replace(&mut self.min_gain, 1.0);
+        Db::from_linear(g)
     }
 
     /// Limits a block in place (the output is delayed by [`Limiter::latency`]).
@@ -141,18 +155,20 @@ impl Limiter {
         }
     }
 
-    /// Needed gain for the frame `HALF_TAPS − 1` back in the history, from its sample
-    /// and the three points after it.
-    fn needed_gain(&self) -> f32 {
-        let centre = self.history[HALF_TAPS - 1];
-        let mut peak = centre[0].abs().max(centre[1].abs());
-        for taps in &self.phases {
-            for ch in 0..CHANNELS {
-                let v: f32 = taps
-                    .iter()
-                    .zip(self.history.iter())
-                    .map(|(t, f)| t * f[ch])
-                    .sum();
+    /// Needed gain for the frame `HALF_TAPS` back (the window's centre), from its
+    /// sample and the three points after it.
+    fn needed_gain(&self, window_peak: f32) -> f32 {
+        if window_peak * self.tap_gain <= self.ceiling {
+            // Nothing in the window can reach the ceiling, between samples or not.
+            return 1.0;
+        }
+        let start = self.write;
+        let mut peak = 0.0f32;
+        for ch in 0..CHANNELS {
+            let window = &self.history[ch][start..start + TAPS];
+            peak = peak.max(window[HALF_TAPS - 1].abs());
+            for taps in &self.phases {
+                let v = dot(taps, window);
                 peak = peak.max(v.abs());
             }
         }
@@ -163,13 +179,30 @@ impl Limiter {
         }
     }
 
+    #[inline]
     fn frame(&mut self, input: [f32; CHANNELS]) -> [f32; CHANNELS] {
-        self.history.pop_front();
-        self.history.push_back(input);
+        for (ch, &x) in input.iter().enumerate() {
+            self.history[ch][self.write] = x;
+            self.history[ch][self.write + TAPS] = x;
+        }
+        self.write = (self.write + 1) % TAPS;
         self.delayed.push_back(input);
-        let need = self.needed_gain();
         let idx = self.next_req;
         self.next_req += 1;
+        // Sliding sample peak over the interpolator's window.
+        let level = input[0].abs().max(input[1].abs());
+        while self.window_peak.back().is_some_and(|&(_, v)| v <= level) {
+            self.window_peak.pop_back();
+        }
+        self.window_peak.push_back((idx, level));
+        while self
+            .window_peak
+            .front()
+            .is_some_and(|&(i, _)| i + (TAPS as u64) <= idx)
+        {
+            self.window_peak.pop_front();
+        }
+        let need = self.needed_gain(self.window_peak.front().map_or(0.0, |&(_, v)| v));
         // Sliding minimum of the needed gain over the last `lookahead + 1` frames.
         while self.window_min.back().is_some_and(|&(_, g)| g >= need) {
             self.window_min.pop_back();
@@ -190,8 +223,21 @@ impl Limiter {
         let smooth = (self.sum / self.lookahead as f64) as f32;
         // Release towards 1, never above what the peak needs.
         self.gain = smooth.min(self.gain + (1.0 - self.gain) * self.release);
-        self.reduction = self.reduction.max(-20.0 * self.gain.log10());
+        self.min_gain = self.min_gain.min(self.gain);
         let out = self.delayed.pop_front().unwrap_or([0.0; CHANNELS]);
         [out[0] * self.gain, out[1] * self.gain]
     }
+}
+
+/// A dot product with independent partial sums, so the compiler can vectorise it (a
+/// single running `f32` sum must be added in order and cannot be).
+#[inline]
+fn dot(a: &[f32; TAPS], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for k in 0..8 {
+            acc[k] += ca[k] * cb[k];
+        }
+    }
+    acc.iter().sum()
 }
