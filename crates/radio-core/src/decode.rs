@@ -114,17 +114,35 @@ impl FileDecoder {
             path: path.to_path_buf(),
             source,
         })?;
-        // symphonia wants a power of two above 32 KiB.
-        let mss = MediaSourceStream::new(
-            Box::new(file),
-            MediaSourceStreamOptions {
-                buffer_len: 256 * 1024,
-            },
-        );
         let mut hint = Hint::new();
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
         }
+        FileDecoder::from_source(what, Box::new(file), hint)
+    }
+
+    /// Decodes a stream that can only be read forwards (a live input): MP3, AAC (ADTS),
+    /// Ogg Vorbis, Ogg Opus.
+    pub fn from_reader(
+        what: &str,
+        reader: impl std::io::Read + Send + Sync + 'static,
+    ) -> Result<FileDecoder> {
+        let source = symphonia::core::io::ReadOnlySource::new(reader);
+        FileDecoder::from_source(what.to_string(), Box::new(source), Hint::new())
+    }
+
+    fn from_source(
+        what: String,
+        source: Box<dyn symphonia::core::io::MediaSource>,
+        hint: Hint,
+    ) -> Result<FileDecoder> {
+        // symphonia wants a power of two above 32 KiB.
+        let mss = MediaSourceStream::new(
+            source,
+            MediaSourceStreamOptions {
+                buffer_len: 64 * 1024,
+            },
+        );
         let mut format = symphonia::default::get_probe()
             .probe(
                 &hint,

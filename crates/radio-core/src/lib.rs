@@ -33,6 +33,7 @@ pub mod fade;
 pub mod file_source;
 pub mod gain;
 pub mod limiter;
+pub mod live;
 pub mod loudness;
 pub mod resample;
 pub mod silence;

@@ -4,6 +4,7 @@ mod crossfade;
 mod decode;
 mod encode;
 mod limiter;
+mod live;
 mod loudness;
 mod resample;
 mod silence;
