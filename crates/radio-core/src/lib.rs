@@ -24,6 +24,7 @@
 //! 3): live-stream decoding, loudness, limiter, crossfades and silence detection.
 #![deny(missing_docs)]
 
+pub mod agc;
 pub mod block;
 pub mod crossfade;
 pub mod decode;

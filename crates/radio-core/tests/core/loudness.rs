@@ -73,3 +73,37 @@ fn files_are_measured_at_their_own_rate() {
     assert_eq!(r.integrated, None);
     assert_eq!(r.gain(&LoudnessSettings::default()), Db(0.0));
 }
+
+#[test]
+fn agc_brings_a_quiet_live_input_to_target_slowly_and_holds_in_pauses() {
+    use radio_core::agc::{Agc, AgcSettings};
+    use radio_core::{BLOCK_FRAMES, Block};
+    let mut agc = Agc::new(AgcSettings::default());
+    // A live input at −28 LUFS.
+    let quiet = tone_at(-28.0, 30.0);
+    let mut out = Vec::new();
+    let mut gains = Vec::new();
+    for c in quiet.chunks(BLOCK_FRAMES * 2) {
+        let mut b = Block::silence();
+        b.samples_mut()[..c.len()].copy_from_slice(c);
+        agc.process(&mut b);
+        out.extend_from_slice(b.samples());
+        gains.push(agc.gain().0);
+    }
+    // Slow: never more than 3 dB per second.
+    for w in gains.windows(50) {
+        assert!(w[49] - w[0] <= 3.0 + 1e-3);
+    }
+    // After 30 s it sits at the target (+12 dB here).
+    assert!((agc.gain().0 - 12.0).abs() < 0.2, "{}", agc.gain().0);
+    let mut m = Meter::new(48_000).unwrap();
+    m.add(&out[out.len() - 10 * 96_000..]).unwrap();
+    assert!((m.result().unwrap().integrated.unwrap().0 + 16.0).abs() < 0.5);
+    // A pause holds the gain instead of pumping the silence up.
+    let held = agc.gain().0;
+    for _ in 0..500 {
+        let mut b = Block::silence();
+        agc.process(&mut b);
+    }
+    assert!((agc.gain().0 - held).abs() < 0.01);
+}
