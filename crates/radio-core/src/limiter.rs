@@ -69,11 +69,15 @@ pub struct Limiter {
     /// (frame index, |sample|) with decreasing values: the window's sample peak.
     window_peak: VecDeque<(u64, f32)>,
     /// Frames waiting to be output.
-    delayed: VecDeque<[f32; CHANNELS]>,
+    delayed: Vec<[f32; CHANNELS]>,
+    /// Next slot of `delayed` (a ring: read the oldest, then write the newest there).
+    delayed_at: usize,
     /// (frame index, needed gain) with increasing gains: the sliding minimum.
     window_min: VecDeque<(u64, f32)>,
     /// The last `lookahead` minima, and their sum.
-    averaging: VecDeque<f32>,
+    averaging: Vec<f32>,
+    /// Next slot of `averaging` (a ring).
+    averaging_at: usize,
     sum: f64,
     gain: f32,
     /// Index of the next frame whose needed gain is computed.
@@ -107,7 +111,7 @@ impl Limiter {
             .iter()
             .map(|t| t.iter().map(|x| x.abs()).sum::<f32>())
             .fold(1.0f32, f32::max);
-        let mut l = Limiter {
+        Limiter {
             ceiling: settings.ceiling.to_linear() * MARGIN,
             lookahead,
             release: (1.0 - (-1.0 / release_frames).exp()) as f32,
@@ -116,23 +120,16 @@ impl Limiter {
             history: [[0.0; 2 * TAPS]; CHANNELS],
             write: 0,
             window_peak: VecDeque::new(),
-            delayed: VecDeque::new(),
+            delayed: vec![[0.0; CHANNELS]; HALF_TAPS + lookahead],
+            delayed_at: 0,
             window_min: VecDeque::new(),
-            averaging: VecDeque::new(),
-            sum: 0.0,
+            averaging: vec![1.0; lookahead],
+            averaging_at: 0,
+            sum: lookahead as f64,
             gain: 1.0,
             next_req: 0,
             min_gain: 1.0,
-        };
-        // Start as if preceded by silence: full gain, silent history.
-        for _ in 0..lookahead {
-            l.averaging.push_back(1.0);
-            l.sum += 1.0;
         }
-        for _ in 0..HALF_TAPS + lookahead {
-            l.delayed.push_back([0.0; CHANNELS]);
-        }
-        l
     }
 
     /// The delay the limiter adds.
@@ -186,7 +183,6 @@ impl Limiter {
             self.history[ch][self.write + TAPS] = x;
         }
         self.write = (self.write + 1) % TAPS;
-        self.delayed.push_back(input);
         let idx = self.next_req;
         self.next_req += 1;
         // Sliding sample peak over the interpolator's window.
@@ -217,14 +213,15 @@ impl Limiter {
         }
         let min = self.window_min.front().map_or(1.0, |&(_, g)| g);
         // Moving average of the minima over `lookahead` frames.
-        self.averaging.push_back(min);
-        self.sum += f64::from(min);
-        self.sum -= f64::from(self.averaging.pop_front().unwrap_or(1.0));
+        let oldest = std::mem::replace(&mut self.averaging[self.averaging_at], min);
+        self.averaging_at = (self.averaging_at + 1) % self.lookahead;
+        self.sum += f64::from(min) - f64::from(oldest);
         let smooth = (self.sum / self.lookahead as f64) as f32;
         // Release towards 1, never above what the peak needs.
         self.gain = smooth.min(self.gain + (1.0 - self.gain) * self.release);
         self.min_gain = self.min_gain.min(self.gain);
-        let out = self.delayed.pop_front().unwrap_or([0.0; CHANNELS]);
+        let out = std::mem::replace(&mut self.delayed[self.delayed_at], input);
+        self.delayed_at = (self.delayed_at + 1) % self.delayed.len();
         [out[0] * self.gain, out[1] * self.gain]
     }
 }
