@@ -35,11 +35,6 @@ fn ice_response(ok: bool, message: &str) -> Response {
     )
 }
 
-fn unauthorized() -> Response {
-    Response::text(401, "You need to authenticate")
-        .header("WWW-Authenticate", "Basic realm=\"Icecast2 Server\"")
-}
-
 fn is_admin(shared: &Shared, user: &str, pass: &str) -> bool {
     let a = &shared.config.auth;
     a.admin_password.as_deref() == Some(pass) && user == a.admin_user
@@ -60,13 +55,13 @@ pub(crate) async fn handle(shared: &Arc<Shared>, head: &RequestHead, peer: Socke
             .as_ref()
             .is_some_and(|(u, p)| crate::source::source_allowed(shared, &mount, u, p));
         if !admin && !source_ok {
-            return unauthorized();
+            return Response::unauthorized();
         }
         return metadata(shared, &query, &mount);
     }
     if !admin {
         tracing::info!(%peer, command, "admin request refused: wrong or missing credentials");
-        return unauthorized();
+        return Response::unauthorized();
     }
     match command {
         "listmounts" => listmounts(shared),
@@ -137,7 +132,7 @@ fn admin_cgi(shared: &Shared, q: &Query) -> Response {
     let ok = crate::source::source_allowed(shared, &mount, &user, &pass)
         || is_admin(shared, &shared.config.auth.admin_user, &pass);
     if !ok {
-        return unauthorized();
+        return Response::unauthorized();
     }
     metadata(shared, q, &mount)
 }

@@ -49,6 +49,13 @@ impl Response {
         )
     }
 
+    /// Icecast's 401: Basic auth wanted; `Allow` lists PUT so libshout picks it.
+    pub fn unauthorized() -> Response {
+        Response::text(401, "You need to authenticate")
+            .header("WWW-Authenticate", "Basic realm=\"Icecast2 Server\"")
+            .header("Allow", "GET, HEAD, PUT, SOURCE, OPTIONS")
+    }
+
     /// Adds a header.
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Response {
         self.headers.push((name.to_string(), value.into()));

@@ -33,12 +33,6 @@ pub(crate) fn source_allowed(shared: &Shared, mount: &str, user: &str, password:
     }
 }
 
-fn unauthorized() -> Response {
-    Response::text(401, "You need to authenticate")
-        .header("WWW-Authenticate", "Basic realm=\"Icecast2 Server\"")
-        .header("Allow", "GET, HEAD, PUT, SOURCE, OPTIONS")
-}
-
 /// Stream properties from a source's headers (first present header wins).
 fn stream_info(head: &RequestHead) -> (StreamInfo, Option<String>) {
     let audio_info = head.header("ice-audio-info").map(str::to_string);
@@ -92,7 +86,7 @@ pub(crate) async fn handle_icecast(
         .is_some_and(|(u, p)| source_allowed(&shared, &path, u, p));
     if !allowed {
         tracing::info!(%peer, mount = %path, "source refused: wrong or missing credentials");
-        unauthorized().send(&mut stream).await;
+        Response::unauthorized().send(&mut stream).await;
         return;
     }
     let content_type = match head.header("content-type") {
