@@ -122,3 +122,23 @@ fn garbage_only_never_panics_or_stalls() {
     assert!(out.len() <= 500 * 1920, "{} samples", out.len());
     assert_eq!(live.pull(&mut Block::silence(), &mut Vec::new()), Pull::End);
 }
+
+#[test]
+fn mp3_bitrate_change_mid_stream_is_followed() {
+    use radio_core::encode::Mp3Mode;
+    let mut stream = Vec::new();
+    for kbps in [128, 64, 320] {
+        let mut enc = Mp3Encoder::new(Mp3Settings {
+            mode: Mp3Mode::Cbr(kbps),
+            quality: 5,
+        })
+        .unwrap();
+        encode(&mut enc, &tone_blocks(1.0, 440.0), &mut stream);
+    }
+    let (out, _) = feed_and_drain(&stream);
+    let secs = out.len() as f64 / 96_000.0;
+    assert!(
+        (2.9..3.2).contains(&secs),
+        "all three parts decoded: {secs} s"
+    );
+}
