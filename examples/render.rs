@@ -6,6 +6,10 @@
 //! ```
 //! The output format follows the extension (`.mp3`, or `.opus`/`.ogg` for Opus in Ogg).
 //! It runs as fast as the CPU allows and prints the real-time factor it achieved.
+//!
+//! For measuring the chain: `--gain DB` applies a fixed gain to every file instead of
+//! measuring its loudness first, and `-o null` runs everything but the encoder
+//! (`benches/chain/compare.sh` runs it side by side with liquidsoap).
 
 use radiopoint::core::crossfade::{CrossfadeSettings, Crossfader, Track};
 use radiopoint::core::encode::{
@@ -14,7 +18,7 @@ use radiopoint::core::encode::{
 use radiopoint::core::gain::Gain;
 use radiopoint::core::limiter::{Limiter, LimiterSettings};
 use radiopoint::core::loudness::{LoudnessSettings, measure_file};
-use radiopoint::core::{Block, Event, FileSource, Lufs, Metadata, Pull, Source};
+use radiopoint::core::{Block, Db, Event, FileSource, Lufs, Metadata, Pull, Source};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -24,13 +28,14 @@ struct Args {
     bitrate: u32,
     target: f32,
     crossfade: f64,
+    gain: Option<f32>,
     files: Vec<PathBuf>,
 }
 
 fn usage(msg: &str) -> ! {
     eprintln!("render: {msg}");
     eprintln!(
-        "usage: render -o OUT.mp3|OUT.opus [--bitrate KBPS] [--target-lufs LUFS] [--crossfade SECONDS] FILE..."
+        "usage: render -o OUT.mp3|OUT.opus [--bitrate KBPS] [--target-lufs LUFS] [--crossfade SECONDS] [--gain DB] FILE..."
     );
     std::process::exit(2);
 }
@@ -41,6 +46,7 @@ fn parse() -> Args {
         bitrate: 128,
         target: -16.0,
         crossfade: 3.0,
+        gain: None,
         files: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -65,6 +71,13 @@ fn parse() -> Args {
                 a.crossfade = value("--crossfade")
                     .parse()
                     .unwrap_or_else(|_| usage("--crossfade takes seconds"))
+            }
+            "--gain" => {
+                a.gain = Some(
+                    value("--gain")
+                        .parse()
+                        .unwrap_or_else(|_| usage("--gain takes dB")),
+                )
             }
             s if s.starts_with('-') => usage(&format!("unknown option {s}")),
             file => a.files.push(file.into()),
@@ -92,12 +105,15 @@ fn main() {
     // Measure every file first (what the library's indexer stores), then play them.
     let mut tracks = Vec::new();
     for f in &args.files {
-        let gain = match measure_file(f) {
-            Ok(m) => m.gain(&loudness),
-            Err(e) => {
-                eprintln!("render: skipping {}: {e}", f.display());
-                continue;
-            }
+        let gain = match args.gain {
+            Some(db) => Db(db),
+            None => match measure_file(f) {
+                Ok(m) => m.gain(&loudness),
+                Err(e) => {
+                    eprintln!("render: skipping {}: {e}", f.display());
+                    continue;
+                }
+            },
         };
         match FileSource::open(f) {
             Ok(src) => {
@@ -126,7 +142,8 @@ fn main() {
         .unwrap_or("")
         .to_ascii_lowercase();
     let mut chunks = Vec::new();
-    if !matches!(ext.as_str(), "mp3" | "opus" | "ogg") {
+    let null = args.out.as_os_str() == "null";
+    if !null && !matches!(ext.as_str(), "mp3" | "opus" | "ogg") {
         usage(&format!(
             "unknown output format {ext:?} (use .mp3 or .opus)"
         ));
@@ -155,10 +172,14 @@ fn main() {
     };
     // Created at the first track, so an Opus stream's first chain carries its tags.
     let mut encoder: Option<Box<dyn Encoder>> = None;
-    let mut file = std::io::BufWriter::new(
-        std::fs::File::create(&args.out)
-            .unwrap_or_else(|e| usage(&format!("{}: {e}", args.out.display()))),
-    );
+    let mut file: Box<dyn Write> = if null {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(&args.out)
+                .unwrap_or_else(|e| usage(&format!("{}: {e}", args.out.display()))),
+        ))
+    };
     let (mut block, mut events) = (Block::silence(), Vec::new());
     let mut blocks = 0u64;
     let render_started = Instant::now();
@@ -173,13 +194,17 @@ fn main() {
             let Event::TrackStart(m) = e;
             println!("{:>8.2} s  {}", blocks as f64 * 0.02, m.display());
             match &mut encoder {
+                _ if null => {}
                 Some(enc) => enc.set_metadata(m, &mut chunks).expect("encoder"),
                 None => encoder = Some(make_encoder(m, &mut chunks)),
             }
         }
-        let enc = encoder.get_or_insert_with(|| make_encoder(&Metadata::default(), &mut chunks));
         limiter.process(&mut block);
-        enc.encode(&block, &mut chunks).expect("encoder");
+        if !null {
+            let enc =
+                encoder.get_or_insert_with(|| make_encoder(&Metadata::default(), &mut chunks));
+            enc.encode(&block, &mut chunks).expect("encoder");
+        }
         blocks += 1;
         for c in chunks.drain(..) {
             file.write_all(&c.data).expect("write");

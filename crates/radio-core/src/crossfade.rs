@@ -17,6 +17,58 @@ use crate::fade::{Curve, Direction, Fader, mix_into};
 use crate::source::{Event, Pull, Source};
 use crate::units::{Db, Frames, SampleRate};
 use std::collections::VecDeque;
+
+/// Samples queued in order: appended at the back, consumed from the front, without
+/// moving the rest on every read.
+#[derive(Default)]
+struct Fifo {
+    buf: Vec<f32>,
+    start: usize,
+}
+
+impl Fifo {
+    fn len(&self) -> usize {
+        self.buf.len() - self.start
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn as_slice(&self) -> &[f32] {
+        &self.buf[self.start..]
+    }
+
+    fn extend_from_slice(&mut self, s: &[f32]) {
+        if self.start > 0 && self.start >= self.buf.len() / 2 {
+            // Compact once the consumed part is at least half: amortised O(1).
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        self.buf.extend_from_slice(s);
+    }
+
+    /// Drops the first `n` samples.
+    fn consume(&mut self, n: usize) {
+        self.start += n.min(self.len());
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        self.buf.truncate(self.start + len);
+    }
+
+    /// Takes everything out.
+    fn take_all(&mut self) -> Vec<f32> {
+        let v = self.as_slice().to_vec();
+        self.buf.clear();
+        self.start = 0;
+        v
+    }
+}
 use std::time::Duration;
 
 /// How consecutive tracks are joined.
@@ -114,7 +166,7 @@ fn frames(d: Duration) -> usize {
 /// A track being played: its source and the audio read ahead of what was output.
 struct Playing {
     source: Box<dyn Source>,
-    ahead: VecDeque<f32>,
+    ahead: Fifo,
     events: Vec<Event>,
     ended: bool,
     fade_out: usize,
@@ -135,7 +187,7 @@ impl Playing {
     fn read_ahead(&mut self, frames: usize, block: &mut Block) {
         while !self.ended && self.ahead_frames() < frames {
             if self.source.pull(block, &mut self.events) == Pull::Audio {
-                self.ahead.extend(block.samples());
+                self.ahead.extend_from_slice(block.samples());
                 if let Some(t) = self.threshold {
                     let trailing = block
                         .samples()
@@ -162,7 +214,7 @@ pub struct Crossfader<T: Tracks> {
     settings: CrossfadeSettings,
     current: Option<Playing>,
     /// Mixed audio ready to output.
-    out: VecDeque<f32>,
+    out: Fifo,
     /// Samples output so far (positions of `marks` count from the start).
     taken: usize,
     /// Events and the output sample position where they take effect.
@@ -199,7 +251,7 @@ impl<T: Tracks> Crossfader<T> {
             tracks,
             settings,
             current: None,
-            out: VecDeque::new(),
+            out: Fifo::default(),
             taken: 0,
             marks: VecDeque::new(),
             scratch: Block::silence(),
@@ -225,7 +277,7 @@ impl<T: Tracks> Crossfader<T> {
         let fade_out = frames(track.fade_out.unwrap_or(self.settings.fade_out));
         let mut p = Playing {
             source: track.source,
-            ahead: VecDeque::new(),
+            ahead: Fifo::default(),
             events: Vec::new(),
             ended: false,
             fade_out,
@@ -239,11 +291,11 @@ impl<T: Tracks> Crossfader<T> {
             let mut cut = 0;
             while cut < max {
                 p.read_ahead(1, &mut self.scratch);
-                let first: Vec<f32> = p.ahead.iter().take(CHANNELS).copied().collect();
-                if first.len() < CHANNELS || !silent(&first, threshold) {
+                let first = &p.ahead.as_slice()[..p.ahead.len().min(CHANNELS)];
+                if first.len() < CHANNELS || !silent(first, threshold) {
                     break;
                 }
-                p.ahead.drain(..CHANNELS);
+                p.ahead.consume(CHANNELS);
                 cut += 1;
             }
         }
@@ -264,23 +316,22 @@ impl<T: Tracks> Crossfader<T> {
             let mut cut = 0;
             while cut < max && old.ahead_frames() > 0 {
                 let n = old.ahead.len();
-                let last: Vec<f32> = old.ahead.range(n - CHANNELS..).copied().collect();
-                if !silent(&last, threshold) {
+                if !silent(&old.ahead.as_slice()[n - CHANNELS..], threshold) {
                     break;
                 }
                 old.ahead.truncate(n - CHANNELS);
                 cut += 1;
             }
         }
-        let mut tail: Vec<f32> = old.ahead.drain(..).collect();
+        let mut tail = old.ahead.take_all();
         let a = tail.len() / CHANNELS;
         let old_len = old.played + a;
         let Some(next) = self.tracks.next_track() else {
-            self.out.extend(tail);
+            self.out.extend_from_slice(&tail);
             return;
         };
         let (mut new, fade_in) = self.start(next, old.fade_out);
-        let mut head: Vec<f32> = new.ahead.drain(..).collect();
+        let mut head = new.ahead.take_all();
         let b = head.len() / CHANNELS;
         // Never more than half of either track: a short track is heard, not swallowed.
         let mut overlap = old.fade_out.min(a).min(old_len / 2);
@@ -311,11 +362,11 @@ impl<T: Tracks> Crossfader<T> {
         Fader::new(self.settings.curve, Direction::In, fade_in_len as u64)
             .apply(&mut head[..fade_in_len * CHANNELS]);
         let split = (a - overlap) * CHANNELS;
-        self.out.extend(&tail[..split]);
+        self.out.extend_from_slice(&tail[..split]);
         let new_starts = self.out_end();
         mix_into(&mut tail[split..], &head[..overlap * CHANNELS]);
-        self.out.extend(&tail[split..]);
-        self.out.extend(&head[overlap * CHANNELS..]);
+        self.out.extend_from_slice(&tail[split..]);
+        self.out.extend_from_slice(&head[overlap * CHANNELS..]);
         self.mark_events(new_starts, &mut new.events);
         new.played = b;
         self.current = Some(new);
@@ -328,9 +379,8 @@ impl<T: Tracks> Source for Crossfader<T> {
             if self.out.len() >= BLOCK_SAMPLES || (self.finished && !self.out.is_empty()) {
                 let n = self.out.len().min(BLOCK_SAMPLES);
                 let samples = block.samples_mut();
-                for (d, s) in samples.iter_mut().zip(self.out.drain(..n)) {
-                    *d = s;
-                }
+                samples[..n].copy_from_slice(&self.out.as_slice()[..n]);
+                self.out.consume(n);
                 samples[n..].fill(0.0);
                 let end = self.taken + BLOCK_SAMPLES;
                 while self.marks.front().is_some_and(|(at, _)| *at < end) {
@@ -367,7 +417,8 @@ impl<T: Tracks> Source for Crossfader<T> {
                     } else {
                         let movable = p.ahead_frames().saturating_sub(keep(p)) * CHANNELS;
                         p.played += movable / CHANNELS;
-                        self.out.extend(p.ahead.drain(..movable));
+                        self.out.extend_from_slice(&p.ahead.as_slice()[..movable]);
+                        p.ahead.consume(movable);
                         let at = self.taken + self.out.len();
                         let mut ev = std::mem::take(&mut p.events);
                         self.mark_events(at, &mut ev);

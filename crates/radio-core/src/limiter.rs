@@ -50,7 +50,17 @@ const OVERSAMPLE: usize = 4;
 /// The interpolator differs slightly from a meter's filter; aim this much lower.
 const MARGIN: f32 = 0.95;
 
+/// Taps of the short filter tried first (the middle of the long one).
+const SHORT_TAPS: usize = 8;
+/// Where the short filter starts within the long one.
+const SHORT_FROM: usize = HALF_TAPS - SHORT_TAPS / 2;
+/// Output frames computed together in the interpolator (kept in registers).
+const LANES: usize = 8;
+
 /// The true-peak limiter.
+///
+/// Works a block at a time: the peak estimate of every frame is a polyphase FIR over the
+/// block (vectorised across frames), then the gain is followed frame by frame.
 #[derive(Debug, Clone)]
 pub struct Limiter {
     ceiling: f32,
@@ -59,20 +69,20 @@ pub struct Limiter {
     /// Interpolation filters for the 3 positions between two frames.
     phases: [[f32; TAPS]; OVERSAMPLE - 1],
     /// The largest sum of absolute taps: no interpolated value exceeds the window's
-    /// sample peak times this, so quiet windows skip the interpolation.
+    /// sample peak times this, so quiet stretches skip the interpolation.
     tap_gain: f32,
-    /// The last `TAPS` input frames per channel, written twice (at `i` and `i + TAPS`)
-    /// so that the window is always one contiguous slice.
-    history: [[f32; 2 * TAPS]; CHANNELS],
-    /// Where the next frame goes in `history`.
-    write: usize,
-    /// (frame index, |sample|) with decreasing values: the window's sample peak.
-    window_peak: VecDeque<(u64, f32)>,
-    /// Frames waiting to be output.
-    delayed: Vec<[f32; CHANNELS]>,
-    /// Next slot of `delayed` (a ring: read the oldest, then write the newest there).
-    delayed_at: usize,
-    /// (frame index, needed gain) with increasing gains: the sliding minimum.
+    /// The middle `SHORT_TAPS` of each filter, and the largest sum of the absolute
+    /// values of the others.
+    short: [[f32; SHORT_TAPS]; OVERSAMPLE - 1],
+    tail_gain: f32,
+    /// Per channel: the last `TAPS - 1` input frames, then the block being processed.
+    history: [Vec<f32>; CHANNELS],
+    /// Per frame of the block: its true-peak estimate, then the gain applied to it.
+    scratch: Vec<f32>,
+    /// The frames waiting to be output (interleaved): `delay` frames from earlier
+    /// blocks, then the current block.
+    delayed: Vec<f32>,
+    /// (frame index, needed gain) with increasing gains, all below 1: the sliding minimum.
     window_min: VecDeque<(u64, f32)>,
     /// The last `lookahead` minima, and their sum.
     averaging: Vec<f32>,
@@ -111,18 +121,31 @@ impl Limiter {
             .iter()
             .map(|t| t.iter().map(|x| x.abs()).sum::<f32>())
             .fold(1.0f32, f32::max);
+        let short =
+            phases.map(|t| std::array::from_fn::<f32, SHORT_TAPS, _>(|j| t[SHORT_FROM + j]));
+        let tail_gain = phases
+            .iter()
+            .map(|t| {
+                t.iter()
+                    .enumerate()
+                    .filter(|(j, _)| !(SHORT_FROM..SHORT_FROM + SHORT_TAPS).contains(j))
+                    .map(|(_, x)| x.abs())
+                    .sum::<f32>()
+            })
+            .fold(0.0f32, f32::max);
+        let delay = HALF_TAPS + lookahead;
         Limiter {
             ceiling: settings.ceiling.to_linear() * MARGIN,
             lookahead,
             release: (1.0 - (-1.0 / release_frames).exp()) as f32,
             phases,
             tap_gain,
-            history: [[0.0; 2 * TAPS]; CHANNELS],
-            write: 0,
-            window_peak: VecDeque::new(),
-            delayed: vec![[0.0; CHANNELS]; HALF_TAPS + lookahead],
-            delayed_at: 0,
-            window_min: VecDeque::new(),
+            short,
+            tail_gain,
+            history: std::array::from_fn(|_| vec![0.0; TAPS - 1]),
+            scratch: Vec::new(),
+            delayed: vec![0.0; delay * CHANNELS],
+            window_min: VecDeque::with_capacity(lookahead + 2),
             averaging: vec![1.0; lookahead],
             averaging_at: 0,
             sum: lookahead as f64,
@@ -145,96 +168,177 @@ impl Limiter {
 
     /// Limits a block in place (the output is delayed by [`Limiter::latency`]).
     pub fn process(&mut self, block: &mut Block) {
-        for frame in block.samples_mut().chunks_exact_mut(CHANNELS) {
-            let input = [frame[0], frame[1]];
-            let out = self.frame(input);
-            frame.copy_from_slice(&out);
+        let samples = block.samples_mut();
+        let n = samples.len() / CHANNELS;
+        for (ch, h) in self.history.iter_mut().enumerate() {
+            h.truncate(TAPS - 1);
+            h.extend(samples.iter().skip(ch).step_by(CHANNELS));
+        }
+        self.peaks(n);
+        self.gains();
+        self.delayed.extend_from_slice(samples);
+        for (out, (pair, &g)) in samples
+            .chunks_exact_mut(CHANNELS)
+            .zip(self.delayed.chunks_exact(CHANNELS).zip(self.scratch.iter()))
+        {
+            out[0] = pair[0] * g;
+            out[1] = pair[1] * g;
+        }
+        self.delayed.drain(..n * CHANNELS);
+        for h in &mut self.history {
+            h.drain(..n);
         }
     }
 
-    /// Needed gain for the frame `HALF_TAPS` back (the window's centre), from its
-    /// sample and the three points after it.
-    fn needed_gain(&self, window_peak: f32) -> f32 {
-        if window_peak * self.tap_gain <= self.ceiling {
-            // Nothing in the window can reach the ceiling, between samples or not.
-            return 1.0;
-        }
-        let start = self.write;
-        let mut peak = 0.0f32;
-        for ch in 0..CHANNELS {
-            let window = &self.history[ch][start..start + TAPS];
-            peak = peak.max(window[HALF_TAPS - 1].abs());
-            for taps in &self.phases {
-                let v = dot(taps, window);
-                peak = peak.max(v.abs());
+    /// Fills `scratch[i]` with the true-peak estimate around new frame `i`'s window
+    /// centre (`HALF_TAPS` frames back): that frame's sample and the 3 points after it.
+    fn peaks(&mut self, n: usize) {
+        self.scratch.clear();
+        self.scratch.resize(n, 0.0);
+        let quiet = self.ceiling / self.tap_gain;
+        let mut start = 0;
+        while start < n {
+            let len = LANES.min(n - start);
+            let peak = &mut self.scratch[start..start + len];
+            for h in &self.history {
+                let centre = &h[start + HALF_TAPS - 1..start + HALF_TAPS - 1 + len];
+                for (p, c) in peak.iter_mut().zip(centre) {
+                    *p = larger(*p, c.abs());
+                }
+                // Every window of this group lies in `window`.
+                let window = &h[start..start + len + TAPS - 1];
+                let amax = abs_max(window);
+                if amax <= quiet {
+                    // Nothing here can reach the ceiling, between samples or not.
+                    continue;
+                }
+                if len < LANES {
+                    for (i, p) in peak.iter_mut().enumerate() {
+                        for taps in &self.phases {
+                            let v: f32 = taps.iter().zip(&window[i..]).map(|(t, x)| t * x).sum();
+                            *p = p.max(v.abs());
+                        }
+                    }
+                    continue;
+                }
+                // The middle taps first: the outer ones can add at most `tail_gain × amax`,
+                // so if that cannot reach the ceiling the full filter is not needed (the
+                // frame needs no gain reduction either way).
+                let short = fir_lanes(&self.short, &window[SHORT_FROM..]);
+                let slack = self.tail_gain * amax;
+                let safe = short
+                    .iter()
+                    .all(|phase| phase.iter().all(|v| v.abs() + slack <= self.ceiling));
+                if safe {
+                    continue;
+                }
+                for phase in fir_lanes(&self.phases, window) {
+                    for (p, x) in peak.iter_mut().zip(phase) {
+                        *p = larger(*p, x.abs());
+                    }
+                }
             }
-        }
-        if peak > self.ceiling {
-            self.ceiling / peak
-        } else {
-            1.0
+            start += len;
         }
     }
 
-    #[inline]
-    fn frame(&mut self, input: [f32; CHANNELS]) -> [f32; CHANNELS] {
-        for (ch, &x) in input.iter().enumerate() {
-            self.history[ch][self.write] = x;
-            self.history[ch][self.write + TAPS] = x;
+    /// Turns the peak estimates in `scratch` into the gain of each output frame.
+    fn gains(&mut self) {
+        let look = self.lookahead as u64;
+        let inv_look = 1.0 / self.lookahead as f64;
+        let idle = self.gain == 1.0
+            && self.window_min.is_empty()
+            && self.averaging.iter().all(|&a| a == 1.0);
+        if idle && self.scratch.iter().all(|&p| p <= self.ceiling) {
+            // No reduction pending and none needed: every step below would keep the
+            // minimum, the average and the gain at exactly 1.
+            let n = self.scratch.len();
+            self.scratch.fill(1.0);
+            self.next_req += n as u64;
+            self.averaging_at = (self.averaging_at + n) % self.lookahead;
+            self.sum = self.lookahead as f64;
+            return;
         }
-        self.write = (self.write + 1) % TAPS;
-        let idx = self.next_req;
-        self.next_req += 1;
-        // Sliding sample peak over the interpolator's window.
-        let level = input[0].abs().max(input[1].abs());
-        while self.window_peak.back().is_some_and(|&(_, v)| v <= level) {
-            self.window_peak.pop_back();
+        for slot in self.scratch.iter_mut() {
+            let peak = *slot;
+            let idx = self.next_req;
+            self.next_req += 1;
+            // Sliding minimum of the needed gain over the last `lookahead + 1` frames
+            // (gains of 1 are not stored: an empty window means 1).
+            if peak > self.ceiling {
+                let need = self.ceiling / peak;
+                while self.window_min.back().is_some_and(|&(_, g)| g >= need) {
+                    self.window_min.pop_back();
+                }
+                self.window_min.push_back((idx, need));
+            }
+            while self
+                .window_min
+                .front()
+                .is_some_and(|&(i, _)| i + look < idx)
+            {
+                self.window_min.pop_front();
+            }
+            let min = self.window_min.front().map_or(1.0, |&(_, g)| g);
+            // Moving average of the minima over `lookahead` frames.
+            let oldest = std::mem::replace(&mut self.averaging[self.averaging_at], min);
+            self.averaging_at += 1;
+            if self.averaging_at == self.lookahead {
+                self.averaging_at = 0;
+            }
+            self.sum += f64::from(min) - f64::from(oldest);
+            let smooth = (self.sum * inv_look) as f32;
+            // Release towards 1, never above what the peak needs.
+            self.gain = smooth.min(self.gain + (1.0 - self.gain) * self.release);
+            self.min_gain = self.min_gain.min(self.gain);
+            *slot = self.gain;
         }
-        self.window_peak.push_back((idx, level));
-        while self
-            .window_peak
-            .front()
-            .is_some_and(|&(i, _)| i + (TAPS as u64) <= idx)
-        {
-            self.window_peak.pop_front();
-        }
-        let need = self.needed_gain(self.window_peak.front().map_or(0.0, |&(_, v)| v));
-        // Sliding minimum of the needed gain over the last `lookahead + 1` frames.
-        while self.window_min.back().is_some_and(|&(_, g)| g >= need) {
-            self.window_min.pop_back();
-        }
-        self.window_min.push_back((idx, need));
-        while self
-            .window_min
-            .front()
-            .is_some_and(|&(i, _)| i + (self.lookahead as u64) < idx)
-        {
-            self.window_min.pop_front();
-        }
-        let min = self.window_min.front().map_or(1.0, |&(_, g)| g);
-        // Moving average of the minima over `lookahead` frames.
-        let oldest = std::mem::replace(&mut self.averaging[self.averaging_at], min);
-        self.averaging_at = (self.averaging_at + 1) % self.lookahead;
-        self.sum += f64::from(min) - f64::from(oldest);
-        let smooth = (self.sum / self.lookahead as f64) as f32;
-        // Release towards 1, never above what the peak needs.
-        self.gain = smooth.min(self.gain + (1.0 - self.gain) * self.release);
-        self.min_gain = self.min_gain.min(self.gain);
-        let out = std::mem::replace(&mut self.delayed[self.delayed_at], input);
-        self.delayed_at = (self.delayed_at + 1) % self.delayed.len();
-        [out[0] * self.gain, out[1] * self.gain]
     }
 }
 
-/// A dot product with independent partial sums, so the compiler can vectorise it (a
-/// single running `f32` sum must be added in order and cannot be).
+/// `LANES` consecutive outputs of the three interpolation filters: output `k` of phase
+/// `p` is the dot product of `phases[p]` with `window[k .. k + N]`. The accumulators
+/// stay in registers, each input load serves all three phases, and the loop over outputs
+/// vectorises.
 #[inline]
-fn dot(a: &[f32; TAPS], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 8];
-    for (ca, cb) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for k in 0..8 {
-            acc[k] += ca[k] * cb[k];
+fn fir_lanes<const N: usize>(
+    phases: &[[f32; N]; OVERSAMPLE - 1],
+    window: &[f32],
+) -> [[f32; LANES]; OVERSAMPLE - 1] {
+    let window = &window[..LANES + N - 1];
+    let mut acc = [[0.0f32; LANES]; OVERSAMPLE - 1];
+    for j in 0..N {
+        let x: &[f32; LANES] = window[j..j + LANES].try_into().expect("LANES long");
+        let (t0, t1, t2) = (phases[0][j], phases[1][j], phases[2][j]);
+        for k in 0..LANES {
+            acc[0][k] += t0 * x[k];
+            acc[1][k] += t1 * x[k];
+            acc[2][k] += t2 * x[k];
         }
     }
-    acc.iter().sum()
+    acc
+}
+
+/// The larger of two numbers (no NaN handling, so it compiles to one `max` instruction and
+/// vectorises; the samples here are finite).
+#[inline]
+fn larger(a: f32, b: f32) -> f32 {
+    if b > a { b } else { a }
+}
+
+/// The largest absolute value, with independent lanes so that it vectorises.
+#[inline]
+fn abs_max(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let mut chunks = x.chunks_exact(8);
+    for c in &mut chunks {
+        for k in 0..8 {
+            acc[k] = larger(acc[k], c[k].abs());
+        }
+    }
+    let rest = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f32, |m, v| larger(m, v.abs()));
+    acc.iter().fold(rest, |m, &v| larger(m, v))
 }

@@ -9,10 +9,14 @@ use crate::block::{CHANNELS, RATE};
 use crate::error::{Error, Result};
 use crate::units::{Frames, SampleRate};
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Indexing, Resampler as _};
+use rubato::{Fft, FixedSync, Indexing, Resampler as _, WindowFunction};
 
 /// Input frames per resampler call.
 const CHUNK: usize = 1024;
+/// FFT blocks per chunk: 2 gives 588/640-point FFTs for 44.1 → 48 kHz, which measured
+/// ~5 % fewer instructions per frame than rubato's default of 4 (and 1 or 8), for a
+/// delay of 6.7 ms.
+const SUB_CHUNKS: usize = 2;
 
 /// A streaming resampler from one rate to the internal 48 kHz (stereo, interleaved).
 pub struct Resampler {
@@ -51,11 +55,13 @@ impl Resampler {
             None
         } else {
             Some(
-                Fft::<f32>::new(
+                Fft::<f32>::new_custom(
                     from.0 as usize,
                     RATE.0 as usize,
                     CHUNK,
+                    SUB_CHUNKS,
                     CHANNELS,
+                    WindowFunction::BlackmanHarris2,
                     FixedSync::Input,
                 )
                 .map_err(rs_err)?,
