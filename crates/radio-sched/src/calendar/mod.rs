@@ -1,0 +1,1 @@
+//! Calendars: iCalendar text, recurrence rules, DJ air-time windows.
