@@ -45,6 +45,8 @@ pub enum Reason {
     NotReady(String),
     /// The policy chose another input for reasons of its own.
     Policy,
+    /// Nothing was on air and this input was ready.
+    Ready,
 }
 
 impl std::fmt::Display for Reason {
@@ -53,6 +55,7 @@ impl std::fmt::Display for Reason {
             Reason::Preempted => f.write_str("pre-empted"),
             Reason::NotReady(why) => write!(f, "not ready: {why}"),
             Reason::Policy => f.write_str("policy"),
+            Reason::Ready => f.write_str("ready"),
         }
     }
 }
@@ -234,7 +237,7 @@ impl Harbor {
                     .unwrap_or_else(|| if ended { "ended" } else { "not ready" }.into()),
             ),
             (Some(f), Some(t)) if t < f => Reason::Preempted,
-            (None, Some(_)) => Reason::NotReady("nothing was on air".into()),
+            (None, Some(_)) => Reason::Ready,
             _ => Reason::Policy,
         };
         if let Some(f) = from {

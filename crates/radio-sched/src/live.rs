@@ -7,7 +7,8 @@
 //!   Harbor fades to the next input. Sound coming back makes it ready again.
 //! - The connection is drained every block whether the input is heard or not, so an
 //!   inaudible DJ never makes anything grow.
-//! - An abrupt disconnect plays out the buffered 100 ms with a fade to zero: no click.
+//! - An abrupt disconnect plays out the buffered 80 ms with a fade to zero: no click
+//!   (the input runs `buffer_blocks` − 1 blocks behind its connection for this).
 //! - A DJ with a kick-off time (the end of their calendar slot plus grace) is disconnected
 //!   on the first block at or after it; the kick is reported for the host to close the
 //!   connection, and reconnecting is the authoriser's call (it refuses past the slot).
@@ -218,10 +219,8 @@ impl Input for Live {
         let sound = self.detector.has_sound(&block);
         self.detector.feed(&block);
         if !self.heard && sound {
-            // On air from the first block with sound, not from the silence before it.
+            // On air from the first block with sound.
             self.heard = true;
-            self.buffer.clear();
-            self.pending.clear();
         }
         if self.detector.is_silent() {
             self.why_not = Some("silence".into());
@@ -273,6 +272,11 @@ impl Input for Live {
     }
 
     fn pull(&mut self, _now: Time, block: &mut Block, events: &mut Vec<Event>) -> Pull {
+        if self.ending.is_none() && self.buffer.len() < self.settings.buffer_blocks {
+            // Building the play-out reserve (at most `buffer_blocks` × 20 ms, once).
+            block.clear();
+            return Pull::Audio;
+        }
         let Some(next) = self.buffer.pop_front() else {
             if self.ending.is_some() || self.feed.is_none() {
                 self.ending = None;
