@@ -20,6 +20,7 @@ use radio_core::fade::{Curve, Direction, Fader};
 use radio_core::silence::{SilenceDetector, SilenceSettings};
 use radio_core::{BLOCK_FRAMES, Block, Event, Pull, Source};
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Live input settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,9 +78,8 @@ pub struct Taken {
     pub by: String,
 }
 
-/// The live input (see the module docs).
-pub struct Live {
-    name: String,
+/// The live input's state, shared between the Harbor's thread and the host's handle.
+struct Inner {
     settings: LiveSettings,
     feed: Option<Box<dyn Source>>,
     session: Option<DjSession>,
@@ -98,20 +98,78 @@ pub struct Live {
     spare: Block,
 }
 
+/// The live input (see the module docs); the Harbor's side.
+pub struct Live {
+    name: String,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// The host's handle on a live input: source connections arrive and leave through it.
+#[derive(Clone)]
+pub struct LiveControl {
+    inner: Arc<Mutex<Inner>>,
+}
+
 impl std::fmt::Debug for Live {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Live")
-            .field("name", &self.name)
-            .field("session", &self.session)
-            .finish()
+        f.debug_struct("Live").field("name", &self.name).finish()
     }
 }
 
+impl std::fmt::Debug for LiveControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveControl").finish()
+    }
+}
+
+fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    inner.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Live {
-    /// A live input with no connection.
-    pub fn new(name: &str, settings: LiveSettings) -> Live {
-        Live {
-            name: name.to_string(),
+    /// A live input with no connection, and its handle.
+    pub fn new(name: &str, settings: LiveSettings) -> (Live, LiveControl) {
+        let inner = Arc::new(Mutex::new(Inner::new(settings)));
+        (
+            Live {
+                name: name.to_string(),
+                inner: inner.clone(),
+            },
+            LiveControl { inner },
+        )
+    }
+}
+
+impl LiveControl {
+    /// A source connection arrives (already authorised). Refused while another is on.
+    pub fn connect(&self, feed: Box<dyn Source>, session: DjSession) -> Result<(), Taken> {
+        lock(&self.inner).connect(feed, session)
+    }
+
+    /// The connection is gone (or an admin kicked the DJ): play out the buffer, fading.
+    pub fn disconnect(&self, why: Disconnect) {
+        lock(&self.inner).disconnect(why);
+    }
+
+    /// Who is connected.
+    pub fn session(&self) -> Option<DjSession> {
+        lock(&self.inner).session.clone()
+    }
+
+    /// Whether a connection is open.
+    pub fn is_connected(&self) -> bool {
+        lock(&self.inner).feed.is_some()
+    }
+
+    /// Disconnections since the last call (the host closes kicked connections).
+    pub fn take_disconnects(&self) -> Vec<Disconnect> {
+        std::mem::take(&mut lock(&self.inner).disconnects)
+    }
+}
+
+impl Inner {
+    fn new(settings: LiveSettings) -> Inner {
+        Inner {
             settings,
             feed: None,
             session: None,
@@ -129,8 +187,7 @@ impl Live {
         }
     }
 
-    /// A source connection arrives (already authorised). Refused while another is on.
-    pub fn connect(&mut self, feed: Box<dyn Source>, session: DjSession) -> Result<(), Taken> {
+    fn connect(&mut self, feed: Box<dyn Source>, session: DjSession) -> Result<(), Taken> {
         if let Some(s) = &self.session
             && self.feed.is_some()
         {
@@ -151,8 +208,7 @@ impl Live {
         Ok(())
     }
 
-    /// The connection is gone (or an admin kicked the DJ): play out the buffer, fading.
-    pub fn disconnect(&mut self, why: Disconnect) {
+    fn disconnect(&mut self, why: Disconnect) {
         if self.feed.take().is_none() {
             return;
         }
@@ -167,20 +223,6 @@ impl Live {
         self.session = None;
     }
 
-    /// Who is connected.
-    pub fn session(&self) -> Option<&DjSession> {
-        self.session.as_ref()
-    }
-
-    /// Whether a connection is open.
-    pub fn is_connected(&self) -> bool {
-        self.feed.is_some()
-    }
-
-    /// Disconnections since the last call (the host closes kicked connections).
-    pub fn take_disconnects(&mut self) -> Vec<Disconnect> {
-        std::mem::take(&mut self.disconnects)
-    }
 }
 
 impl Input for Live {
@@ -188,6 +230,28 @@ impl Input for Live {
         &self.name
     }
 
+    fn tick(&mut self, now: Time) {
+        lock(&self.inner).tick(now);
+    }
+
+    fn is_ready(&self, now: Time) -> bool {
+        lock(&self.inner).is_ready(now)
+    }
+
+    fn not_ready_reason(&self) -> Option<String> {
+        lock(&self.inner).why_not.clone()
+    }
+
+    fn pull(&mut self, now: Time, block: &mut Block, events: &mut Vec<Event>) -> Pull {
+        lock(&self.inner).pull(now, block, events)
+    }
+
+    fn off_air(&mut self, now: Time) {
+        lock(&self.inner).off_air(now);
+    }
+}
+
+impl Inner {
     fn tick(&mut self, now: Time) {
         if let Some(kick) = self
             .session
@@ -265,10 +329,6 @@ impl Input for Live {
             return !self.buffer.is_empty();
         }
         self.feed.is_some() && self.heard && !self.detector.is_silent()
-    }
-
-    fn not_ready_reason(&self) -> Option<String> {
-        self.why_not.clone()
     }
 
     fn pull(&mut self, _now: Time, block: &mut Block, events: &mut Vec<Event>) -> Pull {

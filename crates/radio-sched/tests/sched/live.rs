@@ -25,8 +25,8 @@ fn no_agc() -> LiveSettings {
 /// A Harbor of the live input over a constant "autodj"; returns the harbor and clock.
 fn station(feed: Script, settings: LiveSettings) -> (Harbor, SimClock) {
     let clock = SimClock::new(monday());
-    let mut live = Live::new("live", settings);
-    live.connect(Box::new(feed), session(None)).unwrap();
+    let (live, control) = Live::new("live", settings);
+    control.connect(Box::new(feed), session(None)).unwrap();
     let h = Harbor::new(
         vec![Box::new(live), Box::new(Const::new("autodj", 0.01, true))],
         Arc::new(clock.clone()),
@@ -103,8 +103,8 @@ fn an_inaudible_live_input_is_still_drained() {
     let feed = Script::new().then_sound_forever();
     let pulls = feed.pulls.clone();
     let clock = SimClock::new(monday());
-    let mut live = Live::new("live", no_agc());
-    live.connect(Box::new(feed), session(None)).unwrap();
+    let (live, control) = Live::new("live", no_agc());
+    control.connect(Box::new(feed), session(None)).unwrap();
     // A show holds the air above it for a minute.
     let mut h = Harbor::new(
         vec![Box::new(Const::new("show", 0.2, true)), Box::new(live)],
@@ -125,8 +125,8 @@ fn an_inaudible_live_input_is_still_drained() {
 fn an_abrupt_disconnect_fades_out_what_was_buffered_without_a_click() {
     let feed = Script::new().sound(2.0);
     let clock = SimClock::new(monday());
-    let mut live = Live::new("live", no_agc());
-    live.connect(Box::new(feed), session(None)).unwrap();
+    let (live, control) = Live::new("live", no_agc());
+    control.connect(Box::new(feed), session(None)).unwrap();
     let mut h = Harbor::new(
         vec![Box::new(live), Box::new(Const::new("autodj", 0.0, true))],
         Arc::new(clock.clone()),
@@ -159,9 +159,9 @@ fn an_abrupt_disconnect_fades_out_what_was_buffered_without_a_click() {
 #[test]
 fn a_dj_past_their_kickoff_is_disconnected_on_that_block_and_reported() {
     let clock = SimClock::new(monday());
-    let mut live = Live::new("live", no_agc());
+    let (mut live, control) = Live::new("live", no_agc());
     let kickoff = at("2026-03-02T00:00:10Z");
-    live.connect(
+    control.connect(
         Box::new(Script::new().then_sound_forever()),
         session(Some(kickoff)),
     )
@@ -175,14 +175,14 @@ fn a_dj_past_their_kickoff_is_disconnected_on_that_block_and_reported() {
         if live.is_ready(now) {
             live.pull(now, &mut block, &mut events);
         }
-        if kicked_at.is_none() && !live.is_connected() {
+        if kicked_at.is_none() && !control.is_connected() {
             kicked_at = Some(now);
         }
         clock.advance(BLOCK);
     }
     assert_eq!(kicked_at, Some(kickoff));
     assert_eq!(
-        live.take_disconnects(),
+        control.take_disconnects(),
         [Disconnect::Kicked {
             username: "alice".into(),
             at: kickoff
@@ -192,10 +192,11 @@ fn a_dj_past_their_kickoff_is_disconnected_on_that_block_and_reported() {
 
 #[test]
 fn a_second_source_on_a_taken_live_input_is_refused() {
-    let mut live = Live::new("live", no_agc());
-    live.connect(Box::new(Script::new().then_sound_forever()), session(None))
+    let (_live, control) = Live::new("live", no_agc());
+    control
+        .connect(Box::new(Script::new().then_sound_forever()), session(None))
         .unwrap();
-    let err = live
+    let err = control
         .connect(Box::new(Script::new().then_sound_forever()), session(None))
         .unwrap_err();
     assert_eq!(err.to_string(), "the live input is taken by alice");

@@ -3,7 +3,7 @@
 use crate::util::*;
 use radio_sched::failsafe::Failsafe;
 use radio_sched::show::{Show, ShowStatus, Shows};
-use radio_sched::{Clock, Harbor, HarborSettings, SimClock};
+use radio_sched::{Harbor, HarborSettings, SimClock};
 use std::sync::Arc;
 use std::time::Duration;
 

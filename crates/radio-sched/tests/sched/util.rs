@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use radio_core::source::MemorySource;
-use radio_core::{BLOCK_FRAMES, Block, Event, Metadata, Pull, Source};
+use radio_core::{Block, Event, Pull, Source};
 use radio_sched::autodj::library::{MemoryLibrary, TrackInfo};
 use radio_sched::{Harbor, Input, LogEntry, SimClock, Time};
 use std::sync::Arc;
@@ -234,15 +234,6 @@ pub fn log_lines(harbor: &Harbor, start: Time) -> Vec<String> {
         .collect()
 }
 
-pub fn meta(artist: &str, title: &str) -> Metadata {
-    Metadata {
-        artist: Some(artist.into()),
-        title: Some(title.into()),
-        album: None,
-    }
-}
-
-pub const BLOCK_LEN: usize = BLOCK_FRAMES;
 
 /// Writes a 48 kHz stereo 16-bit WAV file of the given interleaved samples.
 pub fn write_wav(path: &std::path::Path, samples: &[f32]) {
