@@ -120,4 +120,3 @@ fn main() {
         println!("{} at {}: {:?}", s.title, s.start.format("%H:%M"), s.status);
     }
 }
-

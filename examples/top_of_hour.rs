@@ -118,8 +118,10 @@ fn main() {
     let library = MemoryLibrary::with_opener(
         songs.into_iter().map(|(t, _)| t),
         Arc::new(move |t: &TrackInfo| {
-            Ok(Box::new(MemorySource::new(audio[&t.id].clone(), t.metadata.clone()))
-                as Box<dyn Source>)
+            Ok(
+                Box::new(MemorySource::new(audio[&t.id].clone(), t.metadata.clone()))
+                    as Box<dyn Source>,
+            )
         }),
     );
     let mut settings = AutoDjSettings::default();

@@ -98,7 +98,11 @@ mod tests {
         c.advance(Duration::from_millis(20));
         assert_eq!((c.now() - start).num_milliseconds(), 20);
         c.set(start);
-        assert_eq!((c.now() - start).num_milliseconds(), 20, "set never goes back");
+        assert_eq!(
+            (c.now() - start).num_milliseconds(),
+            20,
+            "set never goes back"
+        );
         let shared = c.clone();
         shared.sleep_until(start + chrono::Duration::hours(1));
         assert_eq!(c.now(), start + chrono::Duration::hours(1));

@@ -222,7 +222,6 @@ impl Inner {
         self.disconnects.push(why);
         self.session = None;
     }
-
 }
 
 impl Input for Live {

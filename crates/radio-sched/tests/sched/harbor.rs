@@ -75,7 +75,7 @@ fn old_input_fades_out_over_the_transition_while_the_new_one_starts_at_once() {
         step(&mut h, &clock, &mut block);
         for frame in block.samples().chunks_exact(2) {
             let old = frame[0] - 0.25;
-            assert!(old >= -1e-6 && old <= 0.5, "block {i}: {}", frame[0]);
+            assert!((-1e-6..=0.5).contains(&old), "block {i}: {}", frame[0]);
             assert!(old <= previous + 1e-6, "the fade only goes down");
             previous = old;
         }

@@ -161,11 +161,12 @@ fn a_dj_past_their_kickoff_is_disconnected_on_that_block_and_reported() {
     let clock = SimClock::new(monday());
     let (mut live, control) = Live::new("live", no_agc());
     let kickoff = at("2026-03-02T00:00:10Z");
-    control.connect(
-        Box::new(Script::new().then_sound_forever()),
-        session(Some(kickoff)),
-    )
-    .unwrap();
+    control
+        .connect(
+            Box::new(Script::new().then_sound_forever()),
+            session(Some(kickoff)),
+        )
+        .unwrap();
     let mut block = Block::silence();
     let mut events = Vec::new();
     let mut kicked_at = None;

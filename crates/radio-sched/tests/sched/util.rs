@@ -234,7 +234,6 @@ pub fn log_lines(harbor: &Harbor, start: Time) -> Vec<String> {
         .collect()
 }
 
-
 /// Writes a 48 kHz stereo 16-bit WAV file of the given interleaved samples.
 pub fn write_wav(path: &std::path::Path, samples: &[f32]) {
     let mut b = Vec::new();
