@@ -151,6 +151,14 @@ impl LiveControl {
         lock(&self.inner).disconnect(why);
     }
 
+    /// Moves the connected DJ's kick-off (a re-read calendar extended or shortened
+    /// their slot).
+    pub fn set_kickoff(&self, kickoff: Option<Time>) {
+        if let Some(s) = &mut lock(&self.inner).session {
+            s.kickoff = kickoff;
+        }
+    }
+
     /// Who is connected.
     pub fn session(&self) -> Option<DjSession> {
         lock(&self.inner).session.clone()
@@ -212,8 +220,14 @@ impl Inner {
         if self.feed.take().is_none() {
             return;
         }
-        let frames = (self.buffer.len() * BLOCK_FRAMES) as u64;
-        self.ending = Some(Fader::new(Curve::Linear, Direction::Out, frames));
+        if self.heard && !self.detector.is_silent() {
+            let frames = (self.buffer.len() * BLOCK_FRAMES) as u64;
+            self.ending = Some(Fader::new(Curve::Linear, Direction::Out, frames));
+        } else {
+            // Not on air (silent, or never heard): nothing to play out.
+            self.buffer.clear();
+            self.pending.clear();
+        }
         self.why_not = Some(match &why {
             Disconnect::Ended => "disconnected".into(),
             Disconnect::Kicked { .. } => "kicked at the end of the slot".into(),

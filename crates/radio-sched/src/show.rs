@@ -6,6 +6,7 @@
 //! at 20:00 joined at 20:10 plays its last 50 minutes). Each show reports how it went:
 //! played, failed (with the reason), or missed (the station started after it ended).
 
+use crate::calendar::Calendar;
 use crate::clock::Time;
 use crate::error::{Error, Result};
 use crate::input::Input;
@@ -41,6 +42,8 @@ pub struct Show {
     pub duration: Option<Duration>,
     /// How it went.
     pub status: ShowStatus,
+    /// The calendar event it came from (a re-read calendar replaces its pending shows).
+    pub uid: Option<String>,
 }
 
 impl Show {
@@ -52,6 +55,7 @@ impl Show {
             start,
             duration: None,
             status: ShowStatus::Pending,
+            uid: None,
         }
     }
 }
@@ -88,6 +92,78 @@ impl ShowsControl {
     pub fn remove_pending(&self, from: Time, to: Time) {
         self.lock()
             .retain(|s| !(s.status == ShowStatus::Pending && s.start >= from && s.start < to));
+    }
+
+    /// Takes the shows of `calendar` in `[from, to)` (see [`Calendar::shows`] for how an
+    /// event names its file). Pending shows that came from a calendar in that window are
+    /// replaced, so a moved or deleted event is followed; shows already on or done stay.
+    /// Returns how many shows are now pending from it.
+    pub fn sync_calendar(&self, calendar: &Calendar, from: Time, to: Time) -> usize {
+        let found = calendar.shows(from, to);
+        let mut shows = self.lock();
+        shows.retain(|s| {
+            !(s.uid.is_some() && s.status == ShowStatus::Pending && s.start >= from && s.start < to)
+        });
+        let mut added = 0;
+        for f in found {
+            if f.start < from
+                || shows
+                    .iter()
+                    .any(|s| s.uid.as_deref() == Some(&f.uid) && s.start == f.start)
+            {
+                continue;
+            }
+            let mut show = Show::new(&f.title, &f.file, f.start);
+            show.duration = (f.end - f.start).to_std().ok();
+            show.uid = Some(f.uid);
+            let at = shows.partition_point(|s| s.start <= show.start);
+            shows.insert(at, show);
+            added += 1;
+        }
+        added
+    }
+
+    /// Schedules a show by a recurrence rule (RFC 5545 `RRULE` syntax, e.g.
+    /// `FREQ=WEEKLY;BYDAY=MO,WE` or `FREQ=DAILY;COUNT=5`), first at `first` local time in
+    /// `tz`, for the occurrences in `[from, to)`. Returns how many were added.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add_recurring(
+        &self,
+        title: &str,
+        location: &str,
+        first: chrono::NaiveDateTime,
+        tz: chrono_tz::Tz,
+        rrule: &str,
+        duration: Duration,
+        from: Time,
+        to: Time,
+    ) -> Result<usize> {
+        if rrule.contains(['\r', '\n']) {
+            return Err(Error::Config(format!("RRULE {rrule:?}: one line expected")));
+        }
+        let uid = format!("recurring:{title}:{}", first.format("%Y%m%dT%H%M%S"));
+        let text = format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:{uid}\r\n\
+             DTSTART;TZID={}:{}\r\nDURATION:PT{}S\r\nRRULE:{rrule}\r\nEND:VEVENT\r\n\
+             END:VCALENDAR\r\n",
+            tz.name(),
+            first.format("%Y%m%dT%H%M%S"),
+            duration.as_secs().max(1)
+        );
+        let calendar = Calendar::parse(&text, tz)
+            .map_err(|e| Error::Config(format!("RRULE {rrule:?}: {e}")))?;
+        let mut added = 0;
+        for o in calendar.occurrences(from, to) {
+            if o.start < from {
+                continue;
+            }
+            let mut show = Show::new(title, location, o.start);
+            show.duration = Some(duration);
+            show.uid = Some(uid.clone());
+            self.add(show);
+            added += 1;
+        }
+        Ok(added)
     }
 
     /// All shows with their status, by start time.

@@ -1,7 +1,6 @@
 //! Shared helpers: a simulated clock, scripted inputs and generated tracks.
 
 use chrono::{DateTime, TimeZone, Utc};
-use radio_core::source::MemorySource;
 use radio_core::{Block, Event, Pull, Source};
 use radio_sched::autodj::library::{MemoryLibrary, TrackInfo};
 use radio_sched::{Harbor, Input, LogEntry, SimClock, Time};
@@ -150,37 +149,64 @@ impl Source for Script {
     }
 }
 
-/// Tone samples (stereo, 48 kHz) of `seconds` at `hz`, level 0.25, with a short fade at
-/// each end.
-pub fn tone(seconds: f64, hz: f64) -> Arc<[f32]> {
-    let n = (seconds * 48_000.0) as usize;
-    let edge = 480.min(n / 2).max(1);
-    (0..n)
+/// One block of a tone whose period divides the block (`hz` a multiple of 50), so blocks
+/// repeat exactly: long tones are built by copying it, fast even in a debug build.
+pub fn tone_block(hz: u32, level: f32) -> Vec<f32> {
+    assert_eq!(hz % 50, 0, "a whole number of periods per 20 ms block");
+    (0..960)
         .flat_map(|i| {
-            let ramp = (i.min(n - 1 - i) as f32 / edge as f32).min(1.0);
-            let v = (std::f64::consts::TAU * hz * i as f64 / 48_000.0).sin() as f32 * 0.25 * ramp;
+            let v = (std::f64::consts::TAU * f64::from(hz) * f64::from(i) / 48_000.0).sin() as f32
+                * level;
             [v, v]
         })
         .collect()
 }
 
+/// A generated track: one repeating tone block for a whole number of blocks, announced
+/// with its metadata. Costs a copy per block and no memory per second of audio.
+pub struct ToneSource {
+    block: Arc<[f32]>,
+    left: u64,
+    metadata: Option<radio_core::Metadata>,
+}
+
+impl ToneSource {
+    pub fn new(block: Arc<[f32]>, seconds: f64, metadata: radio_core::Metadata) -> ToneSource {
+        ToneSource {
+            block,
+            left: (seconds / 0.02).round() as u64,
+            metadata: Some(metadata),
+        }
+    }
+}
+
+impl Source for ToneSource {
+    fn pull(&mut self, block: &mut Block, events: &mut Vec<Event>) -> Pull {
+        if self.left == 0 {
+            return Pull::End;
+        }
+        self.left -= 1;
+        if let Some(m) = self.metadata.take() {
+            events.push(Event::TrackStart(m));
+        }
+        block.samples_mut().copy_from_slice(&self.block);
+        Pull::Audio
+    }
+}
+
 /// A library of generated tracks: `(id, artist, title, seconds)`; ids listed in `broken`
 /// fail to open. Tracks of equal length share their audio.
 pub fn library(tracks: &[(u64, &str, &str, f64)], broken: &[u64]) -> MemoryLibrary {
-    let mut cache: std::collections::HashMap<u64, Arc<[f32]>> = Default::default();
     let infos: Vec<TrackInfo> = tracks
         .iter()
         .map(|&(id, artist, title, secs)| {
             let mut t = TrackInfo::new(id, &format!("mem:{id}"), artist, title);
             t.duration = Some(Duration::from_secs_f64(secs));
-            cache
-                .entry((secs * 1000.0) as u64)
-                .or_insert_with(|| tone(secs, 330.0));
             t
         })
         .collect();
     let broken: Vec<u64> = broken.to_vec();
-    let cache = Arc::new(cache);
+    let block: Arc<[f32]> = tone_block(350, 0.25).into();
     MemoryLibrary::with_opener(
         infos,
         Arc::new(move |t: &TrackInfo| {
@@ -191,8 +217,10 @@ pub fn library(tracks: &[(u64, &str, &str, f64)], broken: &[u64]) -> MemoryLibra
                 )));
             }
             let secs = t.duration.unwrap().as_secs_f64();
-            let samples = cache[&((secs * 1000.0) as u64)].clone();
-            Ok(Box::new(MemorySource::new(samples, t.metadata.clone())) as Box<dyn Source>)
+            Ok(
+                Box::new(ToneSource::new(block.clone(), secs, t.metadata.clone()))
+                    as Box<dyn Source>,
+            )
         }),
     )
 }
