@@ -281,13 +281,13 @@ impl Inner {
         };
         let mut block = std::mem::take(&mut self.spare);
         self.events.clear();
-        let got = if feed.is_ready() {
-            feed.pull(&mut block, &mut self.events)
-        } else {
-            // Nothing arrived in time: that counts as silence.
+        // A feed with nothing decoded yet gives silence (which counts as silence here);
+        // one whose connection has ended says so.
+        let ready = feed.is_ready();
+        let got = feed.pull(&mut block, &mut self.events);
+        if !ready && got == Pull::Audio {
             block.clear();
-            Pull::Audio
-        };
+        }
         if got == Pull::End {
             self.spare = block;
             self.disconnect(Disconnect::Ended);

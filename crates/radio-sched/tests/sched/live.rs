@@ -202,3 +202,62 @@ fn a_second_source_on_a_taken_live_input_is_refused() {
         .unwrap_err();
     assert_eq!(err.to_string(), "the live input is taken by alice");
 }
+
+#[test]
+fn a_dj_streaming_mp3_bytes_goes_on_air_through_the_live_decoder() {
+    use radio_core::encode::{Encoder, Mp3Encoder, Mp3Settings};
+    use radio_core::live::LiveInput;
+    // 4 s of a 440 Hz tone at −20 dBFS, encoded to MP3 as a DJ's encoder would send it.
+    let mut enc = Mp3Encoder::new(Mp3Settings::default()).unwrap();
+    let mut chunks = Vec::new();
+    let mut phase = 0;
+    for _ in 0..200 {
+        let mut b = Block::silence();
+        tone_into(&mut b, &mut phase, 0.1);
+        enc.encode(&b, &mut chunks).unwrap();
+    }
+    enc.finish(&mut chunks).unwrap();
+    // The bytes arrive in network-sized pieces; the decoder thread decodes them all before
+    // the station starts pulling (so the run below is deterministic).
+    let mut input = LiveInput::new("dj").unwrap();
+    let bytes: Vec<u8> = chunks.iter().flat_map(|c| c.data.iter().copied()).collect();
+    for piece in bytes.chunks(1400) {
+        assert!(input.push(bytes::Bytes::copy_from_slice(piece)));
+    }
+    input.join();
+
+    let clock = SimClock::new(monday());
+    let (live, control) = Live::new("live", no_agc());
+    control.connect(Box::new(input), session(None)).unwrap();
+    let mut h = Harbor::new(
+        vec![Box::new(live), Box::new(Const::new("autodj", 0.0, true))],
+        Arc::new(clock.clone()),
+        HarborSettings::default(),
+    );
+    let mut heard = Vec::new();
+    run(&mut h, &clock, 6.0, |_, b, h| {
+        if h.on_air() == Some("live") {
+            heard.extend(b.samples().iter().step_by(2).copied());
+        }
+    });
+    // On air for the decoded 4 s (give or take the encoder's padding), then back.
+    let secs = heard.len() as f64 / 48_000.0;
+    assert!((3.9..=4.2).contains(&secs), "live for {secs} s");
+    let lines = switches(&h);
+    // The decoder's first block is the codec's near-silent priming, so the DJ takes the
+    // air on the next one.
+    assert!(
+        lines[1].starts_with("00:00:00.020 autodj -> live"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].contains("live -> autodj (not ready: disconnected)"),
+        "{lines:?}"
+    );
+    // It is the tone: 440 Hz (zero crossings in the middle second) at −20 dBFS.
+    let mid = &heard[48_000..96_000];
+    let crossings = mid.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+    assert!((438..=442).contains(&crossings), "{crossings} Hz");
+    let peak = mid.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!((0.09..0.11).contains(&peak), "peak {peak}");
+}
