@@ -564,3 +564,60 @@ fn skip_moves_on_to_the_next_track() {
         "00:00:30.000 [autodj] Artist 2 - Song 2"
     );
 }
+
+#[test]
+fn shuffle_plays_every_track_once_per_round_and_sequential_keeps_list_order() {
+    let lib = lib_of(&tracks(1, 10, None));
+    let settings = PickSettings {
+        playlists: vec![Playlist {
+            order: Order::Shuffle,
+            ..Playlist::new("music", (1..=10).collect())
+        }],
+        no_repeat_tracks: 0,
+        no_repeat_artists: 0,
+        ..PickSettings::default()
+    };
+    let mut p = Picker::new(settings, monday());
+    let seq = picks(&mut p, &lib, 30, monday(), Duration::from_secs(180));
+    let rounds: Vec<Vec<u64>> = seq
+        .chunks(10)
+        .map(|r| {
+            let mut ids: Vec<u64> = r.iter().map(|s| s.1).collect();
+            ids.sort();
+            ids
+        })
+        .collect();
+    for r in &rounds {
+        assert_eq!(
+            r,
+            &(1..=10).collect::<Vec<u64>>(),
+            "each round plays every track once"
+        );
+    }
+    let orders: Vec<Vec<u64>> = seq
+        .chunks(10)
+        .map(|r| r.iter().map(|s| s.1).collect())
+        .collect();
+    assert_ne!(orders[0], orders[1], "a new order each round");
+    assert_ne!(
+        orders[0],
+        (1..=10).collect::<Vec<u64>>(),
+        "shuffled, not in list order"
+    );
+
+    let settings = PickSettings {
+        playlists: vec![Playlist {
+            order: Order::Sequential,
+            ..Playlist::new("music", vec![5, 3, 9])
+        }],
+        no_repeat_tracks: 0,
+        no_repeat_artists: 0,
+        ..PickSettings::default()
+    };
+    let mut p = Picker::new(settings, monday());
+    let seq: Vec<u64> = picks(&mut p, &lib, 7, monday(), Duration::from_secs(180))
+        .iter()
+        .map(|s| s.1)
+        .collect();
+    assert_eq!(seq, [5, 3, 9, 5, 3, 9, 5]);
+}
