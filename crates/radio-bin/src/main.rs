@@ -8,6 +8,7 @@
 //! A bad config is reported with the key and the problem, and exits with status 2.
 
 mod config;
+mod demo;
 mod statlog;
 
 use anyhow::Context as _;
@@ -36,6 +37,9 @@ struct Args {
     /// Check the config and exit.
     #[arg(long)]
     check: bool,
+    /// Without a config file, do not start the demo station on /demo.mp3.
+    #[arg(long)]
+    no_demo: bool,
 }
 
 fn main() -> ExitCode {
@@ -50,6 +54,7 @@ fn main() -> ExitCode {
         },
         None => config::Resolved::embedded(),
     };
+    let demo = args.config.is_none() && !args.no_demo;
     if let Some(p) = args.port {
         cfg.port = p;
         if cfg.shoutcast_port.is_some() {
@@ -63,7 +68,7 @@ fn main() -> ExitCode {
         println!("config OK");
         return ExitCode::SUCCESS;
     }
-    match run(cfg) {
+    match run(cfg, demo) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("radiopoint: {e:#}");
@@ -81,7 +86,7 @@ fn level(n: u8) -> tracing::Level {
     }
 }
 
-fn run(mut cfg: config::Resolved) -> anyhow::Result<()> {
+fn run(mut cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
     // error.log (when a log directory is set) and stderr, both filtered by level 1–4.
     let filter = tracing_subscriber::filter::LevelFilter::from_level(level(cfg.logging.level));
     let mut _guard = None;
@@ -136,10 +141,10 @@ fn run(mut cfg: config::Resolved) -> anyhow::Result<()> {
         .thread_name("radiopoint")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(cfg))
+    runtime.block_on(serve(cfg, demo))
 }
 
-async fn serve(cfg: config::Resolved) -> anyhow::Result<()> {
+async fn serve(cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
     let server = radio_net::Server::new(cfg.server.clone())?;
     let main_addr = SocketAddr::new(cfg.bind, cfg.port);
     let listener = radio_net::bind(main_addr)?;
@@ -158,6 +163,16 @@ async fn serve(cfg: config::Resolved) -> anyhow::Result<()> {
         )?),
         _ => None,
     };
+    let demo = if demo {
+        let station = demo::DemoStation::start(&server)?;
+        tracing::info!(
+            "demo station on air: http://{main_addr}{} (--no-demo to leave it out)",
+            demo::MOUNT
+        );
+        Some(station)
+    } else {
+        None
+    };
     tracing::info!(
         "radiopoint listening on http://{main_addr}/ (Shoutcast v1 sources: {})",
         cfg.shoutcast_port.map_or("off".to_string(), |p| format!(
@@ -166,6 +181,9 @@ async fn serve(cfg: config::Resolved) -> anyhow::Result<()> {
         ))
     );
     server.run(listener, shoutcast, shutdown_signal()).await?;
+    if let Some(d) = demo {
+        d.stop();
+    }
     if let Some(s) = stat {
         s.stop();
     }

@@ -52,6 +52,18 @@ fn http_get(port: u16, path: &str, extra: &str) -> String {
     }
 }
 
+/// `radiopoint` with no config on `port`, plus `extra` arguments.
+fn embedded_default(port: u16, extra: &[&str]) -> Running {
+    Running(
+        Command::new(BIN)
+            .args(["--port", &port.to_string()])
+            .args(extra)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 fn run_config(name: &str, text: &str) -> std::process::Output {
     let dir = temp_dir(name);
     let path = dir.join(name);
@@ -91,13 +103,7 @@ fn bad_config_exits_2_naming_the_key() {
 #[test]
 fn embedded_default_serves_status() {
     let port = free_port();
-    let _srv = Running(
-        Command::new(BIN)
-            .args(["--port", &port.to_string()])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let _srv = embedded_default(port, &[]);
     let resp = http_get(port, "/status-json.xsl", "");
     assert!(resp.starts_with("HTTP/1.0 200"), "{resp}");
     assert!(resp.contains("\"icestats\""));
@@ -203,4 +209,76 @@ fn penguincast_config_runs_and_sigterm_flushes_logs() {
 
 fn radio_auth(user: &str, pass: &str) -> String {
     radio_net::query::basic_header(user, pass)
+}
+
+/// Reads a response head (up to the blank line) from a stream.
+fn read_head(s: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).expect("a response head");
+        head.push(byte[0]);
+        assert!(head.len() < 16384, "head too long");
+    }
+    String::from_utf8_lossy(&head).into_owned()
+}
+
+#[test]
+fn embedded_default_plays_the_demo_station_with_titles() {
+    let port = free_port();
+    let _srv = embedded_default(port, &[]);
+    // Wait for the server (and the demo source) to be up.
+    let status = {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = http_get(port, "/status-json.xsl", "");
+            if s.contains("/demo.mp3") {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "no demo mount: {s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert!(
+        status.contains("\"server_name\":\"radiopoint demo\""),
+        "{status}"
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /demo.mp3 HTTP/1.0\r\nIcy-MetaData: 1\r\n\r\n")
+        .unwrap();
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+    assert!(head.contains("Content-Type: audio/mpeg"), "{head}");
+    let metaint: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("icy-metaint:"))
+        .expect("icy-metaint")
+        .trim()
+        .parse()
+        .unwrap();
+    // The audio before the first metadata block is MPEG audio: frame headers at 48 kHz,
+    // 128 kbps (0xFF 0xFB 0x94 or 0x96 for MPEG-1 layer III, 128 kbps, 48 kHz).
+    let mut audio = vec![0u8; metaint];
+    s.read_exact(&mut audio).unwrap();
+    let frames = audio
+        .windows(3)
+        .filter(|w| w[0] == 0xFF && w[1] == 0xFB && (w[2] & 0xFC) == 0x94)
+        .count();
+    assert!(
+        frames >= metaint / 400,
+        "{frames} MP3 frame headers in {metaint} bytes"
+    );
+    let mut len = [0u8; 1];
+    s.read_exact(&mut len).unwrap();
+    let mut meta = vec![0u8; len[0] as usize * 16];
+    s.read_exact(&mut meta).unwrap();
+    let meta = String::from_utf8_lossy(&meta);
+    assert!(meta.starts_with("StreamTitle='radiopoint - "), "{meta}");
+
+    // --no-demo leaves it out.
+    let port = free_port();
+    let _srv = embedded_default(port, &["--no-demo"]);
+    let resp = http_get(port, "/demo.mp3", "");
+    assert!(resp.starts_with("HTTP/1.0 404"), "{resp}");
 }

@@ -1095,3 +1095,27 @@ fn liquidsoap_source() {
     assert_eq!(ffprobe_codec(&rp.url("/ls.mp3")), "mp3");
     assert_decodes_cleanly(&rp.url("/ls.mp3"), 2);
 }
+
+/// `radiopoint` with no config plays its demo station: ffprobe finds MP3 and ffmpeg
+/// decodes 3 s of it without an error, and status-json shows the song's title.
+#[test]
+#[ignore = "interop: needs Debian peers (ffmpeg, icecast2, mpg123...); run by .ci/run"]
+fn ffmpeg_decodes_the_demo_station() {
+    let dir = TempDir::new("demo");
+    let port = free_port_pair();
+    let mut proc = Proc::spawn(
+        "radiopoint",
+        &dir,
+        Command::new(env!("CARGO_BIN_EXE_radiopoint"))
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .env("NO_COLOR", "1"),
+    );
+    wait_http(port, &mut proc);
+    let url = format!("http://127.0.0.1:{port}/demo.mp3");
+    assert_eq!(ffprobe_codec(&url), "mp3");
+    assert_decodes_cleanly(&url, 3);
+    let status = status_json(port).expect("status");
+    let source = source_of(&status, "/demo.mp3").expect("the demo mount");
+    let title = source["title"].as_str().unwrap_or_default().to_string();
+    assert!(!title.is_empty(), "a song title: {source}");
+}

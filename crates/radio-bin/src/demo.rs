@@ -1,0 +1,240 @@
+//! The demo station: what `radiopoint` plays with no config, so a fresh install has
+//! something to listen to at `/demo.mp3` with no media at all.
+//!
+//! It is a real station graph on its own thread: a Harbor over AutoDJ (eight generated
+//! songs, crossfaded, with anti-repeat) and the failsafe tone, the true-peak limiter, the
+//! MP3 encoder (128 kbps), and the mount fed from inside the process; titles go to the
+//! mount's ICY metadata as each song starts. It runs on the system clock, a couple of
+//! seconds ahead of real time (what new listeners get as their burst).
+
+use radio_core::encode::{Encoder, Mp3Encoder, Mp3Settings};
+use radio_core::limiter::{Limiter, LimiterSettings};
+use radio_core::{Block, Event, Metadata, Pull, Source};
+use radio_net::Server;
+use radio_net::icy::Meta;
+use radio_net::mount::SourceInfo;
+use radio_sched::autodj::library::{MemoryLibrary, TrackInfo};
+use radio_sched::autodj::rules::Playlist;
+use radio_sched::autodj::{AutoDj, AutoDjSettings};
+use radio_sched::failsafe::Failsafe;
+use radio_sched::{Clock, Harbor, HarborSettings, SystemClock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// The demo's mount.
+pub const MOUNT: &str = "/demo.mp3";
+/// How far ahead of real time the station runs.
+const LEAD: Duration = Duration::from_secs(2);
+
+/// A running demo station; stopping (or dropping) it ends its thread and its source.
+pub struct DemoStation {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DemoStation {
+    /// Starts the demo station feeding [`MOUNT`] on `server`.
+    pub fn start(server: &Server) -> anyhow::Result<DemoStation> {
+        let mut info = SourceInfo::new("audio/mpeg");
+        info.info.name = Some("radiopoint demo".into());
+        info.info.description = Some("Generated music from radiopoint's own AutoDJ".into());
+        info.info.genre = Some("Demo".into());
+        info.info.bitrate = Some(128);
+        info.audio_info = Some("ice-samplerate=48000;ice-bitrate=128;ice-channels=2".into());
+        let feed = server
+            .attach_source(MOUNT, info)
+            .map_err(|e| anyhow::anyhow!("demo station: {MOUNT}: {e}"))?;
+        let mount = server
+            .mount(MOUNT)
+            .ok_or_else(|| anyhow::anyhow!("demo station: {MOUNT} vanished"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("demo-station".into())
+            .spawn(move || run(feed, mount, flag))?;
+        Ok(DemoStation {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Stops the station and waits for its thread.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for DemoStation {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+fn run(
+    mut feed: radio_net::mount::SourceFeed,
+    mount: Arc<radio_net::mount::Mount>,
+    stop: Arc<AtomicBool>,
+) {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut settings = AutoDjSettings::default();
+    settings.pick.playlists = vec![Playlist::new("demo", (1..=SONGS).collect())];
+    settings.pick.no_repeat_tracks = 4;
+    settings.pick.no_repeat_artists = 0;
+    let (autodj, _control) = AutoDj::new(Arc::new(library()), settings, clock.clone());
+    let mut harbor = Harbor::new(
+        vec![Box::new(autodj), Box::new(Failsafe::tone())],
+        clock.clone(),
+        HarborSettings::default(),
+    );
+    let mut limiter = Limiter::new(LimiterSettings::broadcast());
+    let mut encoder = match Mp3Encoder::new(Mp3Settings::default()) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!("demo station: cannot start the MP3 encoder: {e}");
+            return;
+        }
+    };
+    let (mut block, mut events, mut chunks) = (Block::silence(), Vec::new(), Vec::new());
+    let started = clock.now();
+    let mut produced = chrono::Duration::zero();
+    let lead = chrono::Duration::from_std(LEAD).expect("small");
+    let block_len = chrono::Duration::milliseconds(20);
+    while !stop.load(Ordering::SeqCst) {
+        // Paced by the clock: each block when it is due, `LEAD` early.
+        clock.sleep_until(started + produced - lead);
+        events.clear();
+        harbor.pull(&mut block, &mut events);
+        for e in &events {
+            let Event::TrackStart(m) = e;
+            match Meta::new(m.display(), m.artist.clone(), None, "UTF-8") {
+                Ok(meta) => mount.set_meta(meta),
+                Err(e) => tracing::warn!("demo station: title {:?}: {e}", m.display()),
+            }
+        }
+        limiter.process(&mut block);
+        if let Err(e) = encoder.encode(&block, &mut chunks) {
+            tracing::error!("demo station: encoder: {e}");
+            return;
+        }
+        for c in chunks.drain(..) {
+            feed.write(&c.data);
+        }
+        produced += block_len;
+    }
+}
+
+/// Songs in the demo library.
+const SONGS: u64 = 8;
+
+/// Eight generated songs, 100 to 170 s long.
+fn library() -> MemoryLibrary {
+    let names = [
+        "Morning Light",
+        "Harbor Lights",
+        "Slow Tide",
+        "Night Bus",
+        "Paper Kites",
+        "Open Window",
+        "Last Ferry",
+        "Static Bloom",
+    ];
+    let tracks = (1..=SONGS).map(|i| {
+        let mut t = TrackInfo::new(i, "generated", "radiopoint", names[(i - 1) as usize]);
+        t.duration = Some(Duration::from_secs(100 + 10 * i));
+        t
+    });
+    MemoryLibrary::with_opener(
+        tracks,
+        Arc::new(|t: &TrackInfo| {
+            let secs = t.duration.map_or(120, |d| d.as_secs());
+            Ok(Box::new(Song::new(t.id, secs, t.metadata.clone())) as Box<dyn Source>)
+        }),
+    )
+}
+
+/// A generated song: a pentatonic melody over a bass line, notes with soft attacks and
+/// decays; key and tempo depend on the song.
+struct Song {
+    meta: Option<Metadata>,
+    frame: u64,
+    frames: u64,
+    root: f64,
+    beat: u64,
+    melody: Vec<u32>,
+}
+
+impl Song {
+    fn new(id: u64, seconds: u64, meta: Metadata) -> Song {
+        let mut x = id.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let melody = (0..16)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 6) as u32
+            })
+            .collect();
+        let bpm = 84 + 6 * id;
+        Song {
+            meta: Some(meta),
+            frame: 0,
+            frames: seconds * 48_000,
+            root: 196.0 * 2f64.powf((id % 5) as f64 * 2.0 / 12.0),
+            beat: 48_000 * 60 / bpm,
+            melody,
+        }
+    }
+
+    fn sample(&self, n: u64) -> f32 {
+        const STEPS: [f64; 6] = [0.0, 2.0, 4.0, 7.0, 9.0, 12.0];
+        let beat = n / self.beat;
+        let t_in = (n % self.beat) as f64 / 48_000.0;
+        let note = self.melody[(beat % self.melody.len() as u64) as usize] as usize;
+        let f = self.root * 2f64.powf(STEPS[note] / 12.0);
+        let env = (t_in * 200.0).min(1.0) * (-t_in * 3.0).exp();
+        let t = n as f64 / 48_000.0;
+        let tau = std::f64::consts::TAU;
+        let lead = ((tau * f * t).sin() + 0.3 * (tau * 2.0 * f * t).sin()) * env;
+        let bar = beat / 4;
+        let bass_f = self.root / 2.0
+            * if bar.is_multiple_of(2) {
+                1.0
+            } else {
+                2f64.powf(5.0 / 12.0)
+            };
+        let bass = (tau * bass_f * t).sin() * 0.5;
+        // Fade the song's first and last second in and out.
+        let edge = (n.min(self.frames - n) as f64 / 48_000.0).min(1.0);
+        ((lead * 0.25 + bass * 0.2) * edge) as f32
+    }
+}
+
+impl Source for Song {
+    fn pull(&mut self, block: &mut Block, events: &mut Vec<Event>) -> Pull {
+        if self.frame >= self.frames {
+            return Pull::End;
+        }
+        if let Some(m) = self.meta.take() {
+            events.push(Event::TrackStart(m));
+        }
+        for frame in block.samples_mut().chunks_exact_mut(2) {
+            let v = if self.frame < self.frames {
+                self.sample(self.frame)
+            } else {
+                0.0
+            };
+            frame[0] = v;
+            frame[1] = v;
+            self.frame += 1;
+        }
+        Pull::Audio
+    }
+}
