@@ -7,6 +7,7 @@
 pub mod library;
 pub mod picker;
 pub mod rules;
+pub mod stopset;
 
 use crate::clock::{Clock, Time};
 use crate::error::Result;

@@ -4,43 +4,11 @@
 
 use super::library::{Library, TrackId, TrackInfo};
 use super::rules::{Order, Playlist, PlaylistState, Rotation, due};
+use super::stopset::{StopSetSettings, StopSets};
 use crate::clock::Time;
 use crate::error::{Error, Result};
 use chrono_tz::Tz;
 use std::collections::{HashMap, VecDeque};
-use std::time::Duration;
-
-/// A stop set: a block of categories played together (ad, station ID, ad).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StopSet {
-    /// Its name.
-    pub name: String,
-    /// Relative weight among stop sets.
-    pub weight: u32,
-    /// Category names, in play order.
-    pub categories: Vec<String>,
-}
-
-/// A category of stop-set assets, played as a rotator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Category {
-    /// Its name.
-    pub name: String,
-    /// Its assets.
-    pub assets: Vec<TrackId>,
-}
-
-/// Stop set settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StopSetSettings {
-    /// Minutes from the end of one stop set to the start of the next (at a track
-    /// boundary).
-    pub every: Duration,
-    /// The stop sets, chosen by weight.
-    pub sets: Vec<StopSet>,
-    /// The categories they use.
-    pub categories: Vec<Category>,
-}
 
 /// AutoDJ's rules.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +67,7 @@ pub struct Pick {
 
 /// A small deterministic generator (SplitMix64): picks are reproducible from the seed.
 #[derive(Debug, Clone)]
-pub(crate) struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     pub fn next(&mut self) -> u64 {
@@ -153,13 +121,7 @@ pub struct Picker {
     recent_tracks: VecDeque<TrackId>,
     recent_artists: VecDeque<String>,
     requests: VecDeque<TrackId>,
-    /// Stop-set assets still to play in the current block.
-    stopset_queue: VecDeque<(TrackId, String)>,
-    /// Set once the last asset of a stop set is handed out: the next pick marks its end.
-    stopset_ending: bool,
-    last_stopset_end: Time,
-    /// Last time each asset played (the rotators prefer the longest unplayed).
-    asset_played: HashMap<TrackId, u64>,
+    stopsets: StopSets,
     picks: u64,
     started: Time,
     rng: Rng,
@@ -180,10 +142,7 @@ impl Picker {
             recent_tracks: VecDeque::new(),
             recent_artists: VecDeque::new(),
             requests: VecDeque::new(),
-            stopset_queue: VecDeque::new(),
-            stopset_ending: false,
-            last_stopset_end: now,
-            asset_played: HashMap::new(),
+            stopsets: StopSets::new(now),
             picks: 0,
             started: now,
             rng,
@@ -211,7 +170,7 @@ impl Picker {
     /// Whether anything could be picked (some playlist or request has a track).
     pub fn has_tracks(&self) -> bool {
         !self.requests.is_empty()
-            || !self.stopset_queue.is_empty()
+            || self.stopsets.running()
             || self.settings.playlists.iter().any(|p| !p.tracks.is_empty())
     }
 
@@ -373,17 +332,11 @@ impl Picker {
 
     /// The next track at `now`, or `None` when nothing at all is playable.
     pub fn pick(&mut self, now: Time, library: &dyn Library) -> Option<Pick> {
-        if std::mem::take(&mut self.stopset_ending) && self.stopset_queue.is_empty() {
-            self.last_stopset_end = now;
-        }
         // 1. The rest of a stop set.
-        if let Some((id, set)) = self.stopset_queue.pop_front() {
-            if self.stopset_queue.is_empty() {
-                self.stopset_ending = true;
-            }
-            if let Some(info) = library.track(id) {
-                return Some(self.record(now, info, PickKind::StopSet(set), None));
-            }
+        if let Some((id, set)) = self.stopsets.continue_set(now)
+            && let Some(info) = library.track(id)
+        {
+            return Some(self.record(now, info, PickKind::StopSet(set), None));
         }
         // 2. Requests.
         while let Some(id) = self.requests.pop_front() {
@@ -392,8 +345,11 @@ impl Picker {
             }
         }
         // 3. A stop set that is due.
-        if let Some(first) = self.start_stopset(now, library) {
-            return Some(first);
+        if let Some(settings) = &self.settings.stopsets
+            && let Some((id, set)) = self.stopsets.start(settings, now, &mut self.rng, library)
+            && let Some(info) = library.track(id)
+        {
+            return Some(self.record(now, info, PickKind::StopSet(set), None));
         }
         // 4. Special rotations that are due (once per hour, every N songs, every N minutes).
         let tz = self.settings.timezone;
@@ -453,71 +409,6 @@ impl Picker {
         None
     }
 
-    fn start_stopset(&mut self, now: Time, library: &dyn Library) -> Option<Pick> {
-        let settings = self.settings.stopsets.as_ref()?;
-        let every = chrono::Duration::from_std(settings.every).ok()?;
-        if now - self.last_stopset_end < every || settings.sets.is_empty() {
-            return None;
-        }
-        let total: u64 = settings.sets.iter().map(|s| u64::from(s.weight)).sum();
-        let mut r = if total > 0 {
-            self.rng.next() % total
-        } else {
-            0
-        };
-        let set = settings
-            .sets
-            .iter()
-            .find(|s| {
-                let w = u64::from(s.weight);
-                if r < w {
-                    true
-                } else {
-                    r -= w;
-                    false
-                }
-            })
-            .unwrap_or(&settings.sets[0])
-            .clone();
-        let mut used = Vec::new();
-        for cat_name in &set.categories {
-            let Some(cat) = settings.categories.iter().find(|c| &c.name == cat_name) else {
-                continue;
-            };
-            // The rotator: among assets not yet in this block, the longest unplayed;
-            // ties broken at random.
-            let fresh: Vec<TrackId> = cat
-                .assets
-                .iter()
-                .copied()
-                .filter(|a| !used.contains(a) && library.track(*a).is_some())
-                .collect();
-            let oldest = fresh
-                .iter()
-                .map(|a| self.asset_played.get(a).copied().unwrap_or(0))
-                .min();
-            let Some(oldest) = oldest else { continue };
-            let ties: Vec<TrackId> = fresh
-                .into_iter()
-                .filter(|a| self.asset_played.get(a).copied().unwrap_or(0) == oldest)
-                .collect();
-            let chosen = ties[self.rng.below(ties.len())];
-            used.push(chosen);
-        }
-        if used.is_empty() {
-            // Nothing to play in it: try again after another interval.
-            self.last_stopset_end = now;
-            return None;
-        }
-        self.stopset_queue = used.into_iter().map(|a| (a, set.name.clone())).collect();
-        let (id, name) = self.stopset_queue.pop_front()?;
-        if self.stopset_queue.is_empty() {
-            self.stopset_ending = true;
-        }
-        let info = library.track(id)?;
-        Some(self.record(now, info, PickKind::StopSet(name), None))
-    }
-
     /// A picked track could not be played: it does not count as a song, and it is taken
     /// out of the history so the anti-repeat rules do not hold it against others.
     pub fn failed(&mut self, pick: &Pick) {
@@ -558,7 +449,7 @@ impl Picker {
         self.picks += 1;
         match &kind {
             PickKind::StopSet(_) => {
-                self.asset_played.insert(info.id, self.picks);
+                self.stopsets.played(info.id, self.picks);
             }
             PickKind::Request | PickKind::Playlist(_) => {
                 self.recent_tracks.push_back(info.id);

@@ -2,10 +2,9 @@
 
 use crate::util::*;
 use radio_sched::autodj::library::{Library, MemoryLibrary, TrackId};
-use radio_sched::autodj::picker::{
-    Category, PickKind, PickSettings, Picker, StopSet, StopSetSettings, normalise_artist,
-};
+use radio_sched::autodj::picker::{PickKind, PickSettings, Picker, normalise_artist};
 use radio_sched::autodj::rules::{Order, Playlist, Rotation, Schedule};
+use radio_sched::autodj::stopset::{Category, StopSet, StopSetSettings};
 use radio_sched::autodj::{AutoDj, AutoDjSettings};
 use radio_sched::failsafe::Failsafe;
 use radio_sched::{Harbor, HarborSettings, SimClock, Time};

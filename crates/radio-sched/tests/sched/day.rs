@@ -7,8 +7,8 @@
 use crate::util::*;
 use radio_core::{Block, Source};
 use radio_sched::autodj::library::TrackInfo;
-use radio_sched::autodj::picker::{Category, StopSet, StopSetSettings};
 use radio_sched::autodj::rules::{Order, Playlist, Rotation, Schedule};
+use radio_sched::autodj::stopset::{Category, StopSet, StopSetSettings};
 use radio_sched::autodj::{AutoDj, AutoDjSettings};
 use radio_sched::calendar::{AuthSettings, Calendar, Dj, DjAuthorizer};
 use radio_sched::failsafe::Failsafe;
