@@ -35,6 +35,13 @@ pub struct Failsafe {
 const TONE_HZ: f64 = 440.0;
 const TONE_LEVEL: f32 = 0.0316;
 
+fn media(source: radio_core::Error) -> Error {
+    Error::Media {
+        what: "failsafe".into(),
+        source,
+    }
+}
+
 impl Failsafe {
     /// A soft tone.
     pub fn tone() -> Failsafe {
@@ -50,33 +57,21 @@ impl Failsafe {
 
     /// A file, looped.
     pub fn file(path: &Path) -> Result<Failsafe> {
-        let mut dec = FileDecoder::open(path).map_err(|e| Error::Media {
-            what: "failsafe".into(),
-            source: e,
-        })?;
+        let mut dec = FileDecoder::open(path).map_err(media)?;
         let metadata = dec.info().metadata.clone();
         let rate = dec.info().rate;
-        let mut rs = Resampler::new(rate).map_err(|e| Error::Media {
-            what: "failsafe".into(),
-            source: e,
-        })?;
+        let mut rs = Resampler::new(rate).map_err(media)?;
         let (mut decoded, mut out) = (Vec::new(), Vec::new());
         let max = (MAX_SECONDS * 48_000.0) as usize * 2;
         loop {
             decoded.clear();
-            let more = dec.decode_next(&mut decoded).map_err(|e| Error::Media {
-                what: "failsafe".into(),
-                source: e,
-            })?;
+            let more = dec.decode_next(&mut decoded).map_err(media)?;
             let step = if more {
                 rs.process(&decoded, &mut out)
             } else {
                 rs.finish(&mut out)
             };
-            step.map_err(|e| Error::Media {
-                what: "failsafe".into(),
-                source: e,
-            })?;
+            step.map_err(media)?;
             if out.len() > max {
                 return Err(Error::Config(format!(
                     "failsafe file {} is longer than {MAX_SECONDS} s",

@@ -294,7 +294,8 @@ impl Source for Harbor {
             self.input_events.clear();
             match self.inputs[c].pull(now, block, &mut self.input_events) {
                 Pull::Audio => {
-                    for e in self.input_events.drain(..) {
+                    let mut pulled = std::mem::take(&mut self.input_events);
+                    for e in pulled.drain(..) {
                         let Event::TrackStart(m) = &e;
                         let entry = LogEntry::Track {
                             at: now,
@@ -302,12 +303,10 @@ impl Source for Harbor {
                             metadata: m.clone(),
                         };
                         tracing::info!(target: "harbor", "{entry}");
-                        if self.log.len() >= self.settings.log_capacity.max(1) {
-                            self.log.pop_front();
-                        }
-                        self.log.push_back(entry);
+                        self.record(entry);
                         events.push(e);
                     }
+                    self.input_events = pulled;
                     break;
                 }
                 Pull::End => {

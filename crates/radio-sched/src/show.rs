@@ -229,7 +229,11 @@ impl Input for Shows {
         // Shows whose time has come, oldest first; a show that cannot start fails and the
         // next one is tried in the same block.
         for i in 0..shows.len() {
-            if shows[i].status != ShowStatus::Pending || shows[i].start > now {
+            if shows[i].start > now {
+                // Kept in start order: the rest are later still.
+                break;
+            }
+            if shows[i].status != ShowStatus::Pending {
                 continue;
             }
             let offset = (now - shows[i].start).to_std().unwrap_or_default();

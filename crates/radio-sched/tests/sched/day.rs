@@ -287,16 +287,7 @@ fn the_day() -> Vec<String> {
     ];
     actions.reverse();
     let mut host = Vec::new();
-    let ms = |at: Time| {
-        let ms = (at - start).num_milliseconds();
-        format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            ms / 3_600_000,
-            ms / 60_000 % 60,
-            ms / 1000 % 60,
-            ms % 1000
-        )
-    };
+    let ms = |at: Time| since(start, at);
     let mut block = Block::silence();
     let mut events = Vec::new();
     for _ in 0..(24 * 3600 * 50) {

@@ -225,6 +225,18 @@ pub fn library(tracks: &[(u64, &str, &str, f64)], broken: &[u64]) -> MemoryLibra
     )
 }
 
+/// `at` relative to `start`, as HH:MM:SS.mmm.
+pub fn since(start: Time, at: Time) -> String {
+    let ms = (at - start).num_milliseconds();
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
 /// The on-air log as text lines, times relative to `start` (HH:MM:SS.mmm).
 pub fn log_lines(harbor: &Harbor, start: Time) -> Vec<String> {
     harbor
@@ -250,14 +262,7 @@ pub fn log_lines(harbor: &Harbor, start: Time) -> Vec<String> {
                     metadata,
                 } => (*at, format!("[{input}] {}", metadata.display())),
             };
-            let ms = (t - start).num_milliseconds();
-            format!(
-                "{:02}:{:02}:{:02}.{:03} {rest}",
-                ms / 3_600_000,
-                ms / 60_000 % 60,
-                ms / 1000 % 60,
-                ms % 1000
-            )
+            format!("{} {rest}", since(start, t))
         })
         .collect()
 }
