@@ -24,6 +24,8 @@ pub struct MediaInfo {
     pub rate: SampleRate,
     /// The file's channel count (before mapping to stereo).
     pub channels: usize,
+    /// The codec's short name (`mp3`, `flac`, `vorbis`, `opus`, `aac`, `pcm_s16le`, ...).
+    pub codec: String,
     /// Its duration in seconds, when the container says.
     pub duration: Option<f64>,
     /// Its tags.
@@ -40,6 +42,8 @@ pub struct FileDecoder {
     scratch: Vec<f32>,
     /// Frames still to drop after an accurate seek.
     skip_frames: u64,
+    /// Packets skipped because they would not decode.
+    damaged: u64,
 }
 
 impl std::fmt::Debug for FileDecoder {
@@ -173,11 +177,22 @@ impl FileDecoder {
             .map(|t| t.as_secs_f64())
             .or_else(|| track.num_frames.map(|n| n as f64 / f64::from(rate)));
         let metadata = read_tags(&mut *format);
+        let codec = if decoder_kind_is_opus {
+            "opus".to_string()
+        } else {
+            symphonia::default::get_codecs()
+                .get_audio_decoder(params.codec)
+                .map_or_else(
+                    || "unknown".to_string(),
+                    |r| r.codec.info.short_name.to_string(),
+                )
+        };
         Ok(FileDecoder {
             what,
             info: MediaInfo {
                 rate: SampleRate(rate),
                 channels,
+                codec,
                 duration,
                 metadata,
             },
@@ -186,12 +201,19 @@ impl FileDecoder {
             track_id: track.id,
             scratch: Vec::new(),
             skip_frames: opus_pre_skip(decoder_kind_is_opus, &track),
+            damaged: 0,
         })
     }
 
     /// Rate, channels, duration and tags.
     pub fn info(&self) -> &MediaInfo {
         &self.info
+    }
+
+    /// How many packets were skipped so far because they would not decode (a damaged
+    /// file plays on; a library indexer tells the user).
+    pub fn damaged_packets(&self) -> u64 {
+        self.damaged
     }
 
     /// Jumps to `seconds` from the start (accurately: the next audio starts there).
@@ -265,7 +287,10 @@ impl FileDecoder {
                         (buf.frames(), channels)
                     }
                     // A damaged packet: skip it, the next one resynchronises.
-                    Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => continue,
+                    Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+                        self.damaged += 1;
+                        continue;
+                    }
                     Err(e) => {
                         return Err(Error::Decode {
                             what: self.what.clone(),
@@ -277,6 +302,7 @@ impl FileDecoder {
                     let ch = *channels;
                     self.scratch.resize(5760 * ch, 0.0);
                     let Ok(n) = decoder.decode_float(&packet.data, &mut self.scratch, false) else {
+                        self.damaged += 1;
                         continue;
                     };
                     // The Ogg reader says how much of this packet is pre-skip or padding.

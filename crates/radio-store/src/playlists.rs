@@ -1,0 +1,193 @@
+//! Playlists and their tracks, stored as radio-sched's [`Playlist`]s (order, weight,
+//! rotation, schedule).
+
+use crate::error::{Error, Result, SqlContext};
+use crate::stations::StationId;
+use crate::store::Store;
+use crate::tracks::TrackId;
+use chrono::{NaiveTime, Weekday};
+use radio_sched::autodj::rules::{Order, Playlist, Rotation, Schedule};
+use rusqlite::params;
+
+/// A playlist's identity in the store.
+pub type PlaylistId = i64;
+
+fn order_str(o: Order) -> &'static str {
+    match o {
+        Order::Random => "random",
+        Order::Shuffle => "shuffle",
+        Order::Sequential => "sequential",
+    }
+}
+
+fn parse_order(s: &str) -> Order {
+    match s {
+        "shuffle" => Order::Shuffle,
+        "sequential" => Order::Sequential,
+        _ => Order::Random,
+    }
+}
+
+fn rotation_parts(r: Rotation) -> (&'static str, u32) {
+    match r {
+        Rotation::Standard => ("standard", 0),
+        Rotation::EveryNSongs(n) => ("every_n_songs", n),
+        Rotation::EveryNMinutes(n) => ("every_n_minutes", n),
+        Rotation::OncePerHour(m) => ("once_per_hour", m),
+    }
+}
+
+fn parse_rotation(s: &str, n: u32) -> Rotation {
+    match s {
+        "every_n_songs" => Rotation::EveryNSongs(n),
+        "every_n_minutes" => Rotation::EveryNMinutes(n),
+        "once_per_hour" => Rotation::OncePerHour(n),
+        _ => Rotation::Standard,
+    }
+}
+
+const DAYS: [(Weekday, &str); 7] = [
+    (Weekday::Mon, "mon"),
+    (Weekday::Tue, "tue"),
+    (Weekday::Wed, "wed"),
+    (Weekday::Thu, "thu"),
+    (Weekday::Fri, "fri"),
+    (Weekday::Sat, "sat"),
+    (Weekday::Sun, "sun"),
+];
+
+fn days_str(days: &[Weekday]) -> String {
+    days.iter()
+        .filter_map(|d| DAYS.iter().find(|(w, _)| w == d).map(|(_, s)| *s))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_days(s: &str) -> Vec<Weekday> {
+    s.split(',')
+        .filter_map(|d| DAYS.iter().find(|(_, n)| *n == d.trim()).map(|(w, _)| *w))
+        .collect()
+}
+
+impl Store {
+    /// Creates a playlist (its `tracks` included) and returns its id.
+    pub fn create_playlist(&self, station: StationId, playlist: &Playlist) -> Result<PlaylistId> {
+        let db = self.path().to_path_buf();
+        let p = playlist.clone();
+        self.write(move |tx| {
+            let (rotation, n) = rotation_parts(p.rotation);
+            let schedule = p.schedule.as_ref();
+            let inserted = tx.execute(
+                "INSERT INTO playlists (station_id, name, play_order, weight, rotation, rotation_n, \
+                 days, start_time, end_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    station,
+                    p.name,
+                    order_str(p.order),
+                    p.weight,
+                    rotation,
+                    n,
+                    schedule.map(|s| days_str(&s.days)),
+                    schedule.map(|s| s.start.format("%H:%M").to_string()),
+                    schedule.map(|s| s.end.format("%H:%M").to_string()),
+                ],
+            );
+            if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted
+                && e.code == rusqlite::ErrorCode::ConstraintViolation
+            {
+                return Err(Error::Invalid(format!("a playlist named '{}' exists", p.name)));
+            }
+            inserted.db(&db)?;
+            let id = tx.last_insert_rowid();
+            for (pos, track) in p.tracks.iter().enumerate() {
+                tx.execute(
+                    "INSERT OR IGNORE INTO playlist_tracks (playlist_id, track_id, position) \
+                     SELECT ?1, id, ?3 FROM tracks WHERE id = ?2 AND station_id = ?4",
+                    params![id, *track as TrackId, pos as i64, station],
+                )
+                .db(&db)?;
+            }
+            Ok(id)
+        })
+    }
+
+    /// Adds a track at the end of a playlist.
+    pub fn add_to_playlist(&self, playlist: PlaylistId, track: TrackId) -> Result<()> {
+        let db = self.path().to_path_buf();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "INSERT OR IGNORE INTO playlist_tracks (playlist_id, track_id, position) \
+                     SELECT ?1, ?2, COALESCE(MAX(position) + 1, 0) FROM playlist_tracks \
+                     WHERE playlist_id = ?1",
+                    params![playlist, track],
+                )
+                .db(&db)?;
+            if n == 0 {
+                return Err(Error::Invalid(format!(
+                    "track {track} is already in playlist {playlist}"
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    /// A station's playlists with their tracks (in playlist order).
+    pub fn playlists(&self, station: StationId) -> Result<Vec<(PlaylistId, Playlist)>> {
+        let db = self.path().to_path_buf();
+        self.read(|c| {
+            let mut st = c
+                .prepare(
+                    "SELECT id, name, play_order, weight, rotation, rotation_n, days, start_time, \
+                     end_time FROM playlists WHERE station_id = ?1 ORDER BY name",
+                )
+                .db(&db)?;
+            let rows = st
+                .query_map([station], |r| {
+                    let id: PlaylistId = r.get(0)?;
+                    let start: Option<String> = r.get(7)?;
+                    let end: Option<String> = r.get(8)?;
+                    let days: Option<String> = r.get(6)?;
+                    let time = |s: &Option<String>| {
+                        s.as_deref()
+                            .and_then(|s| NaiveTime::parse_from_str(s, "%H:%M").ok())
+                    };
+                    let schedule = match (time(&start), time(&end)) {
+                        (Some(start), Some(end)) => Some(Schedule {
+                            days: days.as_deref().map(parse_days).unwrap_or_default(),
+                            start,
+                            end,
+                        }),
+                        _ => None,
+                    };
+                    Ok((
+                        id,
+                        Playlist {
+                            name: r.get(1)?,
+                            tracks: Vec::new(),
+                            order: parse_order(&r.get::<_, String>(2)?),
+                            weight: r.get(3)?,
+                            rotation: parse_rotation(&r.get::<_, String>(4)?, r.get(5)?),
+                            schedule,
+                        },
+                    ))
+                })
+                .db(&db)?;
+            let mut out = rows.collect::<rusqlite::Result<Vec<_>>>().db(&db)?;
+            let mut st = c
+                .prepare(
+                    "SELECT track_id FROM playlist_tracks WHERE playlist_id = ?1 ORDER BY position",
+                )
+                .db(&db)?;
+            for (id, playlist) in &mut out {
+                let tracks = st
+                    .query_map([*id], |r| r.get::<_, i64>(0))
+                    .db(&db)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .db(&db)?;
+                playlist.tracks = tracks.into_iter().map(|t| t as u64).collect();
+            }
+            Ok(out)
+        })
+    }
+}

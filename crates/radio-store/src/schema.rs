@@ -1,0 +1,129 @@
+//! The schema and its migrations: forward only, one transaction each, counted by SQLite's
+//! `user_version`. A step is never edited once released; a change is a new step.
+
+use crate::error::{Error, Result, SqlContext};
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::Path;
+
+/// The migration steps; step `i` takes the schema from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: stations, their folders, the media library, artwork, playlists, play history.
+    r#"
+    CREATE TABLE stations (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE folders (
+        id INTEGER PRIMARY KEY,
+        station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('media', 'jingles', 'shows')),
+        path TEXT NOT NULL,
+        UNIQUE (station_id, path)
+    );
+    CREATE TABLE artwork (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        mime TEXT NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        data BLOB NOT NULL
+    );
+    CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('media', 'jingles', 'shows')),
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        hash TEXT,
+        duration REAL,
+        codec TEXT,
+        sample_rate INTEGER,
+        channels INTEGER,
+        bitrate INTEGER,
+        title TEXT,
+        artist TEXT,
+        album TEXT,
+        genre TEXT,
+        year INTEGER,
+        track_number INTEGER,
+        artwork_id INTEGER REFERENCES artwork(id) ON DELETE SET NULL,
+        loudness REAL,
+        true_peak REAL,
+        cue_in REAL,
+        cue_out REAL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+        reason TEXT,
+        indexed INTEGER NOT NULL,
+        UNIQUE (station_id, path)
+    );
+    CREATE INDEX tracks_hash ON tracks (station_id, hash);
+    CREATE INDEX tracks_artwork ON tracks (artwork_id);
+    CREATE TABLE playlists (
+        id INTEGER PRIMARY KEY,
+        station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        play_order TEXT NOT NULL DEFAULT 'random'
+            CHECK (play_order IN ('random', 'shuffle', 'sequential')),
+        weight INTEGER NOT NULL DEFAULT 1 CHECK (weight >= 0),
+        rotation TEXT NOT NULL DEFAULT 'standard'
+            CHECK (rotation IN ('standard', 'every_n_songs', 'every_n_minutes', 'once_per_hour')),
+        rotation_n INTEGER NOT NULL DEFAULT 0 CHECK (rotation_n >= 0),
+        days TEXT,
+        start_time TEXT,
+        end_time TEXT,
+        UNIQUE (station_id, name)
+    );
+    CREATE TABLE playlist_tracks (
+        playlist_id INTEGER NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (playlist_id, track_id)
+    );
+    CREATE INDEX playlist_tracks_track ON playlist_tracks (track_id);
+    CREATE TABLE plays (
+        id INTEGER PRIMARY KEY,
+        station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+        track_id INTEGER REFERENCES tracks(id) ON DELETE SET NULL,
+        started INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        title TEXT,
+        artist TEXT
+    );
+    CREATE INDEX plays_station_started ON plays (station_id, started);
+    CREATE INDEX plays_track ON plays (track_id);
+    "#,
+];
+
+/// The schema version this build writes.
+pub fn current_version() -> i64 {
+    MIGRATIONS.len() as i64
+}
+
+/// Brings the database at `conn` to [`current_version`], a step per transaction.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    loop {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .db(path)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .db(path)?;
+        if version > current_version() {
+            return Err(Error::TooNew {
+                path: path.to_path_buf(),
+                found: version,
+                known: current_version(),
+            });
+        }
+        let Some(step) = MIGRATIONS.get(version as usize) else {
+            return Ok(());
+        };
+        tx.execute_batch(step).db(path)?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .db(path)?;
+        tx.commit().db(path)?;
+        tracing::info!(target: "store", "{}: schema migrated to version {}", path.display(), version + 1);
+    }
+}

@@ -1,0 +1,173 @@
+//! Stations (one database holds them all, as rows) and the folders their media comes from.
+
+use crate::error::{Error, Result, SqlContext};
+use crate::store::Store;
+use rusqlite::{OptionalExtension, params};
+use std::path::PathBuf;
+
+/// A station's identity in the store.
+pub type StationId = i64;
+
+/// What a folder holds, which decides how its tracks are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FolderKind {
+    /// Music for the AutoDJ.
+    Media,
+    /// Jingles, station IDs, liners.
+    Jingles,
+    /// Pre-recorded shows.
+    Shows,
+}
+
+impl FolderKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FolderKind::Media => "media",
+            FolderKind::Jingles => "jingles",
+            FolderKind::Shows => "shows",
+        }
+    }
+
+    /// The kind stored as `s`.
+    pub fn parse(s: &str) -> Option<FolderKind> {
+        match s {
+            "media" => Some(FolderKind::Media),
+            "jingles" => Some(FolderKind::Jingles),
+            "shows" => Some(FolderKind::Shows),
+            _ => None,
+        }
+    }
+}
+
+/// A folder a station's tracks are indexed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Folder {
+    /// What it holds.
+    pub kind: FolderKind,
+    /// Where it is.
+    pub path: PathBuf,
+}
+
+impl Folder {
+    /// A music folder.
+    pub fn media(path: impl Into<PathBuf>) -> Folder {
+        Folder {
+            kind: FolderKind::Media,
+            path: path.into(),
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Checks a station name: it is a URL id (`/api/nowplaying/{name}`), so letters, digits,
+/// `-` and `_`, 1–64 characters.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "station name '{name}': use 1–64 letters, digits, '-' or '_' (it is part of URLs)"
+        )))
+    }
+}
+
+impl Store {
+    /// The station called `name`, created if it does not exist yet.
+    pub fn ensure_station(&self, name: &str) -> Result<StationId> {
+        check_name(name)?;
+        let path = self.path().to_path_buf();
+        let name = name.to_string();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO stations (name, created) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                params![name, now_secs()],
+            )
+            .db(&path)?;
+            tx.query_row("SELECT id FROM stations WHERE name = ?1", [&name], |r| {
+                r.get(0)
+            })
+            .db(&path)
+        })
+    }
+
+    /// The station called `name`, if it exists.
+    pub fn station(&self, name: &str) -> Result<Option<StationId>> {
+        let path = self.path().to_path_buf();
+        self.read(|c| {
+            c.query_row("SELECT id FROM stations WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .db(&path)
+        })
+    }
+
+    /// The names of all stations.
+    pub fn stations(&self) -> Result<Vec<(StationId, String)>> {
+        let path = self.path().to_path_buf();
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT id, name FROM stations ORDER BY name")
+                .db(&path)?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).db(&path)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db(&path)
+        })
+    }
+
+    /// Replaces a station's folders.
+    pub fn set_folders(&self, station: StationId, folders: &[Folder]) -> Result<()> {
+        let path = self.path().to_path_buf();
+        let folders: Vec<(String, String)> = folders
+            .iter()
+            .map(|f| (f.kind.as_str().to_string(), f.path.display().to_string()))
+            .collect();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM folders WHERE station_id = ?1", [station])
+                .db(&path)?;
+            for (kind, folder) in &folders {
+                tx.execute(
+                    "INSERT OR IGNORE INTO folders (station_id, kind, path) VALUES (?1, ?2, ?3)",
+                    params![station, kind, folder],
+                )
+                .db(&path)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A station's folders, as last set.
+    pub fn folders(&self, station: StationId) -> Result<Vec<Folder>> {
+        let path = self.path().to_path_buf();
+        self.read(|c| {
+            let mut st = c
+                .prepare("SELECT kind, path FROM folders WHERE station_id = ?1 ORDER BY id")
+                .db(&path)?;
+            let rows = st
+                .query_map([station], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .db(&path)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (kind, folder) = row.db(&path)?;
+                if let Some(kind) = FolderKind::parse(&kind) {
+                    out.push(Folder {
+                        kind,
+                        path: folder.into(),
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+}
