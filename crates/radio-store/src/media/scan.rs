@@ -136,7 +136,8 @@ impl Summary {
         self.added + self.updated + self.moved + self.removed + self.failed > 0
     }
 
-    fn count(&mut self, change: Change) {
+    /// Counts one file's outcome.
+    pub fn add(&mut self, change: Change) {
         match change {
             Change::Added => self.added += 1,
             Change::Updated => self.updated += 1,
@@ -294,8 +295,11 @@ pub fn scan(
         });
         match from.and_then(|p| missing.remove(&p).map(|k| (p, k))) {
             Some((from, k)) => {
-                let report = commit_move(store, &k, &f, from)?;
-                summary.count(report.status);
+                // The bytes are the same, so is the analysis; a title that came from the
+                // old file name must follow the new one.
+                let tags = tags::read(Path::new(&f.path), options.legacy_charset).tags;
+                let report = commit_move(store, &k, &f, from, tags)?;
+                summary.add(report.status);
                 if let Some(log) = &mut log {
                     log.line(&report);
                 }
@@ -308,7 +312,7 @@ pub fn scan(
 
     progress.begin(to_analyse.len(), unchanged.len());
     for path in unchanged {
-        summary.count(Change::Unchanged);
+        summary.add(Change::Unchanged);
         progress.file(&FileReport {
             path,
             status: Change::Unchanged,
@@ -349,7 +353,7 @@ pub fn scan(
                 from: None,
                 track: None,
             };
-            summary.count(Change::Removed);
+            summary.add(Change::Removed);
             if let Some(log) = &mut log {
                 log.line(&report);
             }
@@ -426,7 +430,7 @@ fn analyse_all(
             match commit_outcomes(store, station, std::mem::take(&mut batch)) {
                 Ok(reports) => {
                     for report in reports {
-                        summary.count(report.status);
+                        summary.add(report.status);
                         if let Some(log) = log {
                             log.line(&report);
                         }
@@ -630,13 +634,32 @@ fn store_artwork(tx: &Transaction<'_>, db: &Path, art: &Artwork) -> Result<i64> 
     .db(db)
 }
 
-fn commit_move(store: &Store, known: &Known, to: &Found, from: String) -> Result<FileReport> {
+fn commit_move(
+    store: &Store,
+    known: &Known,
+    to: &Found,
+    from: String,
+    tags: Tags,
+) -> Result<FileReport> {
     let db = store.path().to_path_buf();
     let (id, to_c) = (known.id, to.clone());
     let track = store.write(move |tx| {
         tx.execute(
-            "UPDATE tracks SET path = ?2, kind = ?3, mtime_ns = ?4, indexed = ?5 WHERE id = ?1",
-            params![id, to_c.path, to_c.kind.as_str(), to_c.mtime_ns, now_secs()],
+            "UPDATE tracks SET path = ?2, kind = ?3, mtime_ns = ?4, indexed = ?5, title = ?6, \
+             artist = ?7, album = ?8, genre = ?9, year = ?10, track_number = ?11 WHERE id = ?1",
+            params![
+                id,
+                to_c.path,
+                to_c.kind.as_str(),
+                to_c.mtime_ns,
+                now_secs(),
+                tags.title,
+                tags.artist,
+                tags.album,
+                tags.genre,
+                tags.year,
+                tags.track_number
+            ],
         )
         .db(&db)?;
         let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE id = ?1");

@@ -1,0 +1,7 @@
+//! radio-store's tests: real SQLite files, real audio files generated here.
+
+mod db;
+mod library;
+mod scan;
+mod tags;
+mod util;
