@@ -124,14 +124,6 @@ fn main() -> ExitCode {
                 station: job.station.clone(),
             })
         };
-        let stored = store
-            .ensure_station(&job.station)
-            .and_then(|id| store.set_folders(id, &job.folders));
-        if let Err(e) = stored {
-            eprintln!("content_indexer: {}: {e}", job.station);
-            status = ExitCode::from(1);
-            continue;
-        }
         match radio_store::scan(
             &store,
             &job.station,
@@ -139,7 +131,17 @@ fn main() -> ExitCode {
             &options,
             progress.as_mut(),
         ) {
-            Ok(summary) => progress.done(&summary),
+            Ok(summary) => {
+                progress.done(&summary);
+                // Remembered once they scanned: the next run without folders uses them.
+                let stored = store
+                    .ensure_station(&job.station)
+                    .and_then(|id| store.set_folders(id, &job.folders));
+                if let Err(e) = stored {
+                    eprintln!("content_indexer: {}: {e}", job.station);
+                    status = ExitCode::from(1);
+                }
+            }
             Err(e) => {
                 progress.abandon();
                 eprintln!("content_indexer: {}: {e}", job.station);

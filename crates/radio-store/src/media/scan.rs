@@ -484,10 +484,14 @@ fn lower_priority(nice: i32) {
 fn examine(found: Found, hash: Option<String>, legacy: &'static Encoding) -> Outcome {
     let path = Path::new(&found.path);
     let hash = hash.or_else(|| hash_file(path).ok());
-    let result = analyse(path, found.size).map(|analysis| {
-        let info = tags::read(path, legacy);
-        (analysis, info.tags, info.artwork)
-    });
+    // A decoder or tag reader that panics on a hostile file fails that file, not the scan.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyse(path, found.size).map(|analysis| {
+            let info = tags::read(path, legacy);
+            (analysis, info.tags, info.artwork)
+        })
+    }))
+    .unwrap_or_else(|_| Err("the file crashed the decoder or the tag reader".to_string()));
     Outcome {
         found,
         hash,
