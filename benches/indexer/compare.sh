@@ -10,9 +10,10 @@
 #   benches/indexer/compare.sh
 #   TRACKS=50 SMALL_FILES=1000 benches/indexer/compare.sh        # a quick check
 #
-# TRACKS (100): tracks of 3-5 min, MP3/FLAC/Vorbis/AAC/Opus in turn, generated once into
-#   $LIB/music-$TRACKS (about 11 CPU-s per track with ffmpeg 5.1). A full default run
-#   takes about 18 min on 2 cores the first time, 12 min once the library exists.
+# TRACKS (80): tracks of 3-5 min, MP3/FLAC/Vorbis/AAC/Opus in turn, generated once into
+#   $LIB/music-$TRACKS (about 8 CPU-s per track). ffmpeg's meter takes about 2.5 CPU-s per
+#   track, so a default run takes about 20 min on 2 cores the first time (5 of them to
+#   generate) and 13 min after, if content_indexer is about as fast as ffmpeg.
 # SMALL_FILES (10000): hard links of a 1 s WAV in 100 folders, $LIB/small-$SMALL_FILES.
 # LIB (${TMPDIR:-/tmp}/radiopoint-indexer-lib): the libraries, kept between runs.
 # BIN (target/release/content_indexer): build it first with
@@ -25,7 +26,7 @@
 # changed (mtime) at the end.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-TRACKS=${TRACKS:-100}
+TRACKS=${TRACKS:-80}
 SMALL_FILES=${SMALL_FILES:-10000}
 LIB=${LIB:-${TMPDIR:-/tmp}/radiopoint-indexer-lib}
 BIN=${BIN:-target/release/content_indexer}
@@ -126,11 +127,15 @@ else
   echo "== generating $TRACKS tracks into $MUSIC ($(nproc) at a time)" >&2
   start=$(date +%s.%N)
   mkdir -p "$MUSIC"
+  # shellcheck disable=SC2016 # $1 is the inner shell's
   seq 0 $((TRACKS - 1)) | xargs -P "$(nproc)" -n 1 bash -c 'set -euo pipefail; gen_track "$1"' _
-  # Each track's name, leading silence (s), and where its sound ends (s).
+  # Each track's file name, leading silence, where its sound ends, and its length (s).
   for ((i = 0; i < TRACKS; i++)); do
     recipe "$i"
-    printf '%s\t%s\t%s\n' "${name##*/}" "$((lead))e-3" "$((lead + music * 1000))e-3"
+    end=$((lead + music * 1000))
+    total=$((end + trail))
+    printf '%s\t%d.%03d\t%d.%03d\t%d.%03d\n' "${name##*/}" $((lead / 1000)) $((lead % 1000)) \
+      $((end / 1000)) $((end % 1000)) $((total / 1000)) $((total % 1000))
   done >"$MUSIC/.manifest"
   audio=$(find "$MUSIC" -type f ! -name '.*' -print0 |
     xargs -0 -P "$(nproc)" -n 1 ffprobe -v error -show_entries format=duration -of csv=p=0 |
@@ -186,7 +191,7 @@ summary() { # NAME: "added updated moved removed failed unchanged" from a --json
 
 expect() { # NAME ADDED UNCHANGED: the run's summary, else a warning
   local got want="$2 0 0 0 0 $3"
-  got=$(summary "$1")
+  got=$(summary "$1" || true)
   if [[ $got != "$want" ]]; then
     echo "WARNING: $1: added updated moved removed failed unchanged = ${got:-none}, expected $want" >&2
     jq -r 'select(.status == "failed") | "  failed \(.path): \(.reason)"' "$WORK/$1.out" | head -10 >&2
@@ -195,8 +200,14 @@ expect() { # NAME ADDED UNCHANGED: the run's summary, else a warning
 
 # a, b: ffmpeg, one file after another (each file timed too, for the codec table), then two at a time.
 ff=(ffmpeg -nostdin -nostats -hide_banner -threads 1 -i {} -af ebur128=peak=true -f null -)
+rm -f "$WORK/ffmpeg1.files"
 measure ffmpeg1 xargs -0 -P 1 -I{} /usr/bin/time -a -o "$WORK/ffmpeg1.files" -f '%e %U %S %M {}' "${ff[@]}" <"$WORK/files"
 measure ffmpeg2 xargs -0 -P 2 -I{} "${ff[@]}" <"$WORK/files"
+# ebur128 logs a line per 100 ms of audio (2,400 per track) before its summary: keep the
+# summaries, in file order: integrated loudness and true peak.
+awk '/Integrated loudness:/ { getline; i = $2 } /True peak:/ { getline; print i "\t" $2 }' \
+  "$WORK/ffmpeg1.err" >"$WORK/ffmpeg1.summaries"
+rm -f "$WORK/ffmpeg1.err" "$WORK/ffmpeg2.err"
 
 if ((ours)); then
   # c, d: a fresh database each, every file analysed; then the rescans.
@@ -228,33 +239,34 @@ if ((${#others[@]} && mp3s)); then
     expect ours_mp3 "$mp3s" 0
   fi
   # -s s: loudgain computes ReplayGain 2.0 (R128, true peak) and writes no tags.
-  command -v loudgain >/dev/null && measure loudgain xargs -0 loudgain -q -s s <"$WORK/mp3"
+  if command -v loudgain >/dev/null; then measure loudgain xargs -0 loudgain -q -s s <"$WORK/mp3"; fi
   # -s s: neither read nor write tags (mp3gain's default stores its results in an APE tag);
   # -e: no album analysis. ReplayGain 1, sample peak.
-  command -v mp3gain >/dev/null && measure mp3gain xargs -0 mp3gain -q -e -s s <"$WORK/mp3"
-  awk '$NF ~ /\.mp3$/ { w += $1; c += $2 + $3; if ($4 > m) m = $4 } END { printf "%.2f %.2f 0 %d\n", w, c, m }' \
+  if command -v mp3gain >/dev/null; then measure mp3gain xargs -0 mp3gain -q -e -s s <"$WORK/mp3"; fi
+  awk '$1 ~ /^[0-9]/ && $NF ~ /\.mp3$/ { w += $1; c += $2 + $3; if ($4 > m) m = $4 } END { printf "%.2f %.2f 0 %d\n", w, c, m }' \
     "$WORK/ffmpeg1.files" >"$WORK/ffmpeg_mp3.time"
 fi
 
-changed=$(find "$MUSIC" "$SMALL" -type f ! -name '.*' -newer "$MUSIC/.complete" | wc -l)
+changed=$(find "$MUSIC" -type f ! -name '.*' -newer "$MUSIC/.complete" | wc -l)
+changed=$((changed + $(find "$SMALL" -type f ! -name '.*' -newer "$SMALL/.complete" | wc -l)))
 ((changed == 0)) || echo "WARNING: $changed audio files were modified during the run" >&2
 
 # Results.
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 version=""
-((ours)) && version=" $("$BIN" --version | awk '{ print $2 }')"
-mp3_audio=$(awk -F'\t' '$1 ~ /\.mp3$/ { s += $3 + 1 } END { printf "%.0f", s }' "$MUSIC/.manifest")
+if ((ours)); then version=" $("$BIN" --version | awk '{ print $2 }')"; fi
+mp3_audio=$(awk -F'\t' '$1 ~ /\.mp3$/ { s += $4 } END { printf "%.0f", s }' "$MUSIC/.manifest")
 
 row() { # LABEL NAME FILES [AUDIO-SECONDS]: a table row from NAME.time
   [[ -s $WORK/$2.time ]] || return 0
   tail -1 "$WORK/$2.time" | awk -v l="$1" -v n="$3" -v a="${4:-}" '{
     w = $1 > 0.01 ? $1 : 0.01; c = $2 + $3 > 0.01 ? $2 + $3 : 0.01
-    printf "| %s | %.1f | %.1f | %.0f | %.1f | %s |\n", l, $1, $2 + $3, $4 / 1024, n / w, a == "" ? "–" : sprintf("%.0f", a / c) }'
+    printf "| %s | %.1f | %.1f | %.0f | %.1f | %s |\n", l, $1, $2 + $3, $4 / 1024, n / w, (a == "" ? "–" : sprintf("%.0f", a / c)) }'
 }
 ratio() { # LABEL OURS FFMPEG: time per file, ours ÷ ffmpeg (same files)
   [[ -s $WORK/$2.time && -s $WORK/$3.time ]] || return 0
-  awk -v l="$1" 'NR == 1 { w = $1; c = $2 + $3 } NR == 2 {
-    printf "| %s | %.2f (%.1f× faster) | %.2f (%.1f× faster) |\n", l, w / $1, $1 / w, c / ($2 + $3), ($2 + $3) / c }' \
+  awk -v l="$1" 'function r(x) { return sprintf(x <= 1 ? "%.2f (%.1f× faster)" : "%.2f (%.1f× slower)", x, x <= 1 ? 1 / x : x) }
+    NR == 1 { w = $1; c = $2 + $3 } NR == 2 { printf "| %s | %s | %s |\n", l, r(w / $1), r(c / ($2 + $3)) }' \
     <(tail -1 "$WORK/$2.time") <(tail -1 "$WORK/$3.time")
 }
 
@@ -285,7 +297,7 @@ echo "ffmpeg one file at a time, by codec:"
 echo
 echo "| codec | files | CPU s per file | audio s per CPU s |"
 echo "|---|---:|---:|---:|"
-awk -F'\t' 'FNR == NR { d[$1] = $3 + 1; next } {
+awk -F'\t' 'FNR == NR { d[$1] = $4; next } $1 ~ /^[0-9]/ {
     split($0, f, " "); p = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ /, "", p)
     n = p; sub(/.*\//, "", n); x = p; sub(/.*\./, "", x)
     k[x]++; c[x] += f[2] + f[3]; a[x] += d[n] }
@@ -306,16 +318,17 @@ fi
 
 # Agreement: loudness and true peak with ffmpeg's summaries (printed in file order), cue
 # points with the silence the generator put around the sound.
-if [[ -s $WORK/ours1.out ]]; then
-  awk '/Integrated loudness:/ { getline; print $2 } ' "$WORK/ffmpeg1.err" >"$WORK/ff_i"
-  awk '/True peak:/ { getline; print $2 } ' "$WORK/ffmpeg1.err" >"$WORK/ff_tp"
-  tr '\0' '\n' <"$WORK/files" | sed 's|.*/||' | paste - "$WORK/ff_i" "$WORK/ff_tp" >"$WORK/ffmpeg.tsv"
+if [[ $(wc -l <"$WORK/ffmpeg1.summaries") -ne $files ]]; then
+  echo "WARNING: $(wc -l <"$WORK/ffmpeg1.summaries") ffmpeg summaries for $files files: no comparison" >&2
+elif [[ -s $WORK/ours1.out ]]; then
+  tr '\0' '\n' <"$WORK/files" | sed 's|.*/||' | paste - "$WORK/ffmpeg1.summaries" >"$WORK/ffmpeg.tsv"
   jq -r 'select(.status == "added") | [(.path | split("/") | last), .loudness, .true_peak, .cue_in, .cue_out] | @tsv' \
     "$WORK/ours1.out" >"$WORK/ours.tsv"
   echo
   awk -F'\t' '
-    FILENAME ~ /manifest/ { lead[$1] = $2; end[$1] = $3; next }
-    FILENAME ~ /ffmpeg/ { fi[$1] = $2; ft[$1] = $3; next }
+    FNR == 1 { file++ }
+    file == 1 { lead[$1] = $2; end[$1] = $3; next }
+    file == 2 { fi[$1] = $2; ft[$1] = $3; next }
     ($1 in fi) && $2 != "" && fi[$1] != "" {
       n++; d = $2 - fi[$1]; if (d < 0) d = -d; s += d; if (d > di) { di = d; wi = $1 }
       d = $3 - ft[$1]; if (d < 0) d = -d; if (d > dt) { dt = d; wt = $1 } }
@@ -323,7 +336,9 @@ if [[ -s $WORK/ours1.out ]]; then
       d = $5 - end[$1]; if (d < 0) d = -d; if (d > de) de = d }
     END {
       printf "Agreement over %d files: integrated loudness vs ffmpeg mean |Δ| %.2f LU, max %.2f (%s);\n", n, s / n, di, wi
-      printf "true peak vs ffmpeg max |Δ| %.2f dB (%s); cue-in vs the generated silence max |Δ| %.3f s, cue-out %.3f s.\n", dt, wt, dc, de }' \
+      printf "true peak vs ffmpeg max |Δ| %.2f dB (%s); cue-in vs the generated silence max |Δ| %.3f s, cue-out %.3f s.\n", dt, wt, dc, de
+      if (di > 0.2) print "WARNING: integrated loudness differs from ffmpeg by more than 0.2 LU" > "/dev/stderr"
+      if (dc > 0.25 || de > 0.25) print "WARNING: a cue point is more than 0.25 s from the generated silence" > "/dev/stderr" }' \
     "$MUSIC/.manifest" "$WORK/ffmpeg.tsv" "$WORK/ours.tsv"
 fi
 echo "(generation: $(sed -E 's/.*generated_in=//' "$MUSIC/.complete"); library in $MUSIC and $SMALL)"

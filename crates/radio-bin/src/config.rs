@@ -83,6 +83,8 @@ pub struct Resolved {
     pub logging: LogSettings,
     /// Pushes to upstream servers.
     pub pushes: Vec<PushSpec>,
+    /// The database (`[server] database`; `None`: `radiopoint.db` where it is needed).
+    pub database: Option<PathBuf>,
 }
 
 impl Resolved {
@@ -102,6 +104,7 @@ impl Resolved {
                 max_error_log_kib: None,
             },
             pushes: Vec::new(),
+            database: None,
         }
     }
 }
@@ -216,6 +219,7 @@ mod toml_cfg {
         pub shoutcast_mount: Option<String>,
         pub allow_unconfigured_mounts: Option<bool>,
         pub webroot: Option<PathBuf>,
+        pub database: Option<PathBuf>,
     }
 
     #[derive(Debug, Default, Deserialize)]
@@ -358,6 +362,7 @@ mod toml_cfg {
             s.allow_unconfigured_mounts = v;
         }
         s.webroot = raw.server.webroot.map(rel);
+        r.database = raw.server.database.map(rel);
         let a = raw.auth;
         if let Some(v) = a.source_user {
             s.auth.source_user = v;

@@ -7,128 +7,43 @@
 //! mount's ICY metadata as each song starts. It runs on the system clock, a couple of
 //! seconds ahead of real time (what new listeners get as their burst).
 
-use radio_core::encode::{Encoder, Mp3Encoder, Mp3Settings};
-use radio_core::limiter::{Limiter, LimiterSettings};
+use crate::onair::OnAir;
 use radio_core::{Block, Event, Metadata, Pull, Source};
 use radio_net::Server;
-use radio_net::icy::Meta;
 use radio_net::mount::SourceInfo;
 use radio_sched::autodj::library::{MemoryLibrary, TrackInfo};
 use radio_sched::autodj::rules::Playlist;
 use radio_sched::autodj::{AutoDj, AutoDjSettings};
 use radio_sched::failsafe::Failsafe;
-use radio_sched::{Clock, Harbor, HarborSettings, SystemClock};
+use radio_sched::{Clock, SystemClock};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The demo's mount.
 pub const MOUNT: &str = "/demo.mp3";
-/// How far ahead of real time the station runs.
-const LEAD: Duration = Duration::from_secs(2);
 
-/// A running demo station; stopping (or dropping) it ends its thread and its source.
-pub struct DemoStation {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl DemoStation {
-    /// Starts the demo station feeding [`MOUNT`] on `server`.
-    pub fn start(server: &Server) -> anyhow::Result<DemoStation> {
-        let mut info = SourceInfo::new("audio/mpeg");
-        info.info.name = Some("radiopoint demo".into());
-        info.info.description = Some("Generated music from radiopoint's own AutoDJ".into());
-        info.info.genre = Some("Demo".into());
-        info.info.bitrate = Some(128);
-        info.audio_info = Some("ice-samplerate=48000;ice-bitrate=128;ice-channels=2".into());
-        let feed = server
-            .attach_source(MOUNT, info)
-            .map_err(|e| anyhow::anyhow!("demo station: {MOUNT}: {e}"))?;
-        let mount = server
-            .mount(MOUNT)
-            .ok_or_else(|| anyhow::anyhow!("demo station: {MOUNT} vanished"))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("demo-station".into())
-            .spawn(move || run(feed, mount, flag))?;
-        Ok(DemoStation {
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    /// Stops the station and waits for its thread.
-    pub fn stop(mut self) {
-        self.halt();
-    }
-
-    fn halt(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl Drop for DemoStation {
-    fn drop(&mut self) {
-        self.halt();
-    }
-}
-
-fn run(
-    mut feed: radio_net::mount::SourceFeed,
-    mount: Arc<radio_net::mount::Mount>,
-    stop: Arc<AtomicBool>,
-) {
+/// Starts the demo station feeding [`MOUNT`] on `server`.
+pub fn start(server: &Server) -> anyhow::Result<OnAir> {
+    let mut info = SourceInfo::new("audio/mpeg");
+    info.info.name = Some("radiopoint demo".into());
+    info.info.description = Some("Generated music from radiopoint's own AutoDJ".into());
+    info.info.genre = Some("Demo".into());
+    info.info.bitrate = Some(128);
+    info.audio_info = Some("ice-samplerate=48000;ice-bitrate=128;ice-channels=2".into());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut settings = AutoDjSettings::default();
     settings.pick.playlists = vec![Playlist::new("demo", (1..=SONGS).collect())];
     settings.pick.no_repeat_tracks = 4;
     settings.pick.no_repeat_artists = 0;
     let (autodj, _control) = AutoDj::new(Arc::new(library()), settings, clock.clone());
-    let mut harbor = Harbor::new(
+    OnAir::start(
+        "demo",
+        server,
+        MOUNT,
+        info,
         vec![Box::new(autodj), Box::new(Failsafe::tone())],
-        clock.clone(),
-        HarborSettings::default(),
-    );
-    let mut limiter = Limiter::new(LimiterSettings::broadcast());
-    let mut encoder = match Mp3Encoder::new(Mp3Settings::default()) {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::error!("demo station: cannot start the MP3 encoder: {e}");
-            return;
-        }
-    };
-    let (mut block, mut events, mut chunks) = (Block::silence(), Vec::new(), Vec::new());
-    let started = clock.now();
-    let mut produced = chrono::Duration::zero();
-    let lead = chrono::Duration::from_std(LEAD).expect("small");
-    let block_len = chrono::Duration::milliseconds(20);
-    while !stop.load(Ordering::SeqCst) {
-        // Paced by the clock: each block when it is due, `LEAD` early.
-        clock.sleep_until(started + produced - lead);
-        events.clear();
-        harbor.pull(&mut block, &mut events);
-        for e in &events {
-            let Event::TrackStart(m) = e;
-            match Meta::new(m.display(), m.artist.clone(), None, "UTF-8") {
-                Ok(meta) => mount.set_meta(meta),
-                Err(e) => tracing::warn!("demo station: title {:?}: {e}", m.display()),
-            }
-        }
-        limiter.process(&mut block);
-        if let Err(e) = encoder.encode(&block, &mut chunks) {
-            tracing::error!("demo station: encoder: {e}");
-            return;
-        }
-        for c in chunks.drain(..) {
-            feed.write(&c.data);
-        }
-        produced += block_len;
-    }
+        clock,
+    )
 }
 
 /// Songs in the demo library.

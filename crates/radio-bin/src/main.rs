@@ -9,6 +9,8 @@
 
 mod config;
 mod demo;
+mod media;
+mod onair;
 mod statlog;
 
 use anyhow::Context as _;
@@ -40,6 +42,12 @@ struct Args {
     /// Without a config file, do not start the demo station on /demo.mp3.
     #[arg(long)]
     no_demo: bool,
+    /// AutoDJ this music folder on /radio.mp3 (indexed, then watched); repeat for more.
+    #[arg(long, value_name = "DIR")]
+    media: Vec<PathBuf>,
+    /// The database (default: the config's `[server] database`, else ./radiopoint.db).
+    #[arg(long, value_name = "FILE")]
+    db: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -54,7 +62,10 @@ fn main() -> ExitCode {
         },
         None => config::Resolved::embedded(),
     };
-    let demo = args.config.is_none() && !args.no_demo;
+    let demo = args.config.is_none() && !args.no_demo && args.media.is_empty();
+    if let Some(db) = &args.db {
+        cfg.database = Some(db.clone());
+    }
     if let Some(p) = args.port {
         cfg.port = p;
         if cfg.shoutcast_port.is_some() {
@@ -68,7 +79,7 @@ fn main() -> ExitCode {
         println!("config OK");
         return ExitCode::SUCCESS;
     }
-    match run(cfg, demo) {
+    match run(cfg, demo, args.media) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("radiopoint: {e:#}");
@@ -86,9 +97,12 @@ fn level(n: u8) -> tracing::Level {
     }
 }
 
-fn run(mut cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
+fn run(mut cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow::Result<()> {
     // error.log (when a log directory is set) and stderr, both filtered by level 1–4.
-    let filter = tracing_subscriber::filter::LevelFilter::from_level(level(cfg.logging.level));
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(level(cfg.logging.level))
+        .with_target("symphonia", tracing_subscriber::filter::LevelFilter::OFF)
+        .with_target("lofty", tracing_subscriber::filter::LevelFilter::OFF);
     let mut _guard = None;
     let file_layer = match &cfg.logging.dir {
         Some(dir) => {
@@ -120,8 +134,15 @@ fn run(mut cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let stderr_filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level(cfg.logging.level).as_str()));
+    // symphonia and lofty log every oddity of every media file at info/warn; the library
+    // records what matters on the track (and in the station's indexer.log).
+    let stderr_filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!(
+                "{},symphonia=off,lofty=off",
+                level(cfg.logging.level).as_str()
+            ))
+        });
     tracing_subscriber::registry()
         .with(file_layer)
         .with(
@@ -141,10 +162,10 @@ fn run(mut cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
         .thread_name("radiopoint")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(cfg, demo))
+    runtime.block_on(serve(cfg, demo, media))
 }
 
-async fn serve(cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
+async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow::Result<()> {
     let server = radio_net::Server::new(cfg.server.clone())?;
     let main_addr = SocketAddr::new(cfg.bind, cfg.port);
     let listener = radio_net::bind(main_addr)?;
@@ -164,7 +185,7 @@ async fn serve(cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
         _ => None,
     };
     let demo = if demo {
-        let station = demo::DemoStation::start(&server)?;
+        let station = demo::start(&server)?;
         tracing::info!(
             "demo station on air: http://{main_addr}{} (--no-demo to leave it out)",
             demo::MOUNT
@@ -172,6 +193,28 @@ async fn serve(cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
         Some(station)
     } else {
         None
+    };
+    let media = if media.is_empty() {
+        None
+    } else {
+        let db = cfg
+            .database
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("radiopoint.db"));
+        let srv = server.clone();
+        let dirs = media.clone();
+        // Opening the store and starting the watcher are blocking work.
+        let station = tokio::task::spawn_blocking(move || media::start(&srv, &db, &dirs)).await??;
+        tracing::info!(
+            "AutoDJ of {} on air: http://{main_addr}{}",
+            media
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            media::MOUNT
+        );
+        Some(station)
     };
     tracing::info!(
         "radiopoint listening on http://{main_addr}/ (Shoutcast v1 sources: {})",
@@ -183,6 +226,9 @@ async fn serve(cfg: config::Resolved, demo: bool) -> anyhow::Result<()> {
     server.run(listener, shoutcast, shutdown_signal()).await?;
     if let Some(d) = demo {
         d.stop();
+    }
+    if let Some(m) = media {
+        tokio::task::spawn_blocking(move || m.stop()).await?;
     }
     if let Some(s) = stat {
         s.stop();

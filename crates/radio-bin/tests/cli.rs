@@ -3,37 +3,14 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{Running, free_port, temp_dir, write_wav};
+
 const BIN: &str = env!("CARGO_BIN_EXE_radiopoint");
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    // Two consecutive free ports (main + Shoutcast).
-    loop {
-        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let p = a.local_addr().unwrap().port();
-        if p < 65000 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            return p;
-        }
-    }
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("radiopoint-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// GET with a bounded wait for the server to come up.
 fn http_get(port: u16, path: &str, extra: &str) -> String {
@@ -281,4 +258,139 @@ fn embedded_default_plays_the_demo_station_with_titles() {
     let _srv = embedded_default(port, &["--no-demo"]);
     let resp = http_get(port, "/demo.mp3", "");
     assert!(resp.starts_with("HTTP/1.0 404"), "{resp}");
+}
+
+/// A listener reading ICY titles off a mount.
+struct IcyListener {
+    s: TcpStream,
+    metaint: usize,
+}
+
+impl IcyListener {
+    fn connect(port: u16, mount: &str) -> IcyListener {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(format!("GET {mount} HTTP/1.0\r\nIcy-MetaData: 1\r\n\r\n").as_bytes())
+            .unwrap();
+        let head = read_head(&mut s);
+        assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+        let metaint = head
+            .lines()
+            .find_map(|l| l.strip_prefix("icy-metaint:"))
+            .expect("icy-metaint")
+            .trim()
+            .parse()
+            .unwrap();
+        IcyListener { s, metaint }
+    }
+
+    /// The next title sent (metadata blocks that repeat nothing are skipped), within a
+    /// minute.
+    fn next_title(&mut self) -> String {
+        let mut audio = vec![0u8; self.metaint];
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            assert!(Instant::now() < deadline, "no new title for a minute");
+            self.s.read_exact(&mut audio).unwrap();
+            let mut len = [0u8; 1];
+            self.s.read_exact(&mut len).unwrap();
+            if len[0] == 0 {
+                continue;
+            }
+            let mut meta = vec![0u8; len[0] as usize * 16];
+            self.s.read_exact(&mut meta).unwrap();
+            let meta = String::from_utf8_lossy(&meta);
+            let title = meta
+                .strip_prefix("StreamTitle='")
+                .and_then(|m| m.split("';").next())
+                .unwrap_or_default();
+            return title.to_string();
+        }
+    }
+
+    /// The titles sent over the next `seconds` of audio (at `kbps`).
+    fn titles_over(&mut self, seconds: usize, kbps: usize) -> Vec<String> {
+        let mut titles = Vec::new();
+        let mut audio = vec![0u8; self.metaint];
+        for _ in 0..(seconds * kbps * 125).div_ceil(self.metaint) {
+            self.s.read_exact(&mut audio).unwrap();
+            let mut len = [0u8; 1];
+            self.s.read_exact(&mut len).unwrap();
+            let mut meta = vec![0u8; len[0] as usize * 16];
+            self.s.read_exact(&mut meta).unwrap();
+            if !meta.is_empty() {
+                titles.push(
+                    String::from_utf8_lossy(&meta)
+                        .trim_end_matches('\0')
+                        .to_string(),
+                );
+            }
+        }
+        titles
+    }
+
+    /// Reads titles until `want` comes (within `limit`), returning those before it.
+    fn until(&mut self, want: &str, limit: Duration) -> Vec<String> {
+        let deadline = Instant::now() + limit;
+        let mut seen = Vec::new();
+        loop {
+            let t = self.next_title();
+            if t == want {
+                return seen;
+            }
+            assert!(Instant::now() < deadline, "no {want:?} in {seen:?}");
+            seen.push(t);
+        }
+    }
+}
+
+#[test]
+fn media_folder_is_autodjed_and_followed_without_a_restart() {
+    let dir = temp_dir("media");
+    let music = dir.join("music");
+    std::fs::create_dir(&music).unwrap();
+    write_wav(&music.join("Band A - First.wav"), 6.0, 440.0);
+    let port = free_port();
+    let _srv = Running(
+        Command::new(BIN)
+            .arg("--port")
+            .arg(port.to_string())
+            .arg("--media")
+            .arg(&music)
+            .arg("--db")
+            .arg(dir.join("radiopoint.db"))
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let status = {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = http_get(port, "/status-json.xsl", "");
+            if s.contains("/radio.mp3") {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "no /radio.mp3 mount: {s}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert!(!status.contains("/demo.mp3"), "--media replaces the demo");
+    let mut listener = IcyListener::connect(port, "/radio.mp3");
+    listener.until("Band A - First", Duration::from_secs(30));
+
+    // A new file arrives (written elsewhere, moved in) and the old one leaves.
+    let tmp = dir.join("incoming.wav");
+    write_wav(&tmp, 6.0, 660.0);
+    std::fs::rename(&tmp, music.join("Band B - Second.wav")).unwrap();
+    // Moved out of the library (still readable): only the index can stop it playing.
+    std::fs::rename(music.join("Band A - First.wav"), dir.join("First.wav")).unwrap();
+    listener.until("Band B - Second", Duration::from_secs(60));
+    // From now on the removed track is never picked: over the next few tracks (6 s each,
+    // crossfaded) no other title is sent.
+    let later = listener.titles_over(20, 128);
+    assert!(later.is_empty(), "only Band B - Second plays: {later:?}");
+    let store = radio_store::Store::open(&dir.join("radiopoint.db")).unwrap();
+    let station = store.station("default").unwrap().unwrap();
+    let tracks = store.tracks(station).unwrap();
+    assert_eq!(tracks.len(), 1, "{tracks:?}");
 }

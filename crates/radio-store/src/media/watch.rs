@@ -109,10 +109,13 @@ impl Watcher {
             settings.debounce,
             None,
             move |result: DebounceEventResult| {
+                // Reads (the station playing a file, the scan itself) are not changes:
+                // counting them would rescan forever.
                 let relevant = match &result {
-                    Ok(events) => events
-                        .iter()
-                        .any(|e| e.event.paths.iter().any(|p| !ignored(p))),
+                    Ok(events) => events.iter().any(|e| {
+                        !matches!(e.event.kind, notify::EventKind::Access(_))
+                            && e.event.paths.iter().any(|p| !ignored(p))
+                    }),
                     Err(_) => true,
                 };
                 if relevant {
