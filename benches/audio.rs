@@ -50,24 +50,7 @@ fn blocks_48k() -> Vec<Block> {
 fn wav_44k() -> PathBuf {
     let path = std::env::temp_dir().join(format!("radiopoint-bench-{}.wav", std::process::id()));
     let samples = material(44_100);
-    let mut b = Vec::new();
-    let data_len = samples.len() * 2;
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&44_100u32.to_le_bytes());
-    b.extend_from_slice(&(44_100u32 * 4).to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data_len as u32).to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&((s * 32767.0) as i16).to_le_bytes());
-    }
-    std::fs::write(&path, b).unwrap();
+    std::fs::write(&path, radio_core::wav::wav16(44_100, 2, &samples)).unwrap();
     path
 }
 

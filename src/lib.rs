@@ -5,7 +5,8 @@
 //!
 //! - [`net`] (`radio-net`): the Icecast2/Shoutcast-compatible streaming server;
 //! - [`core`] (`radio-core`): the audio pipeline;
-//! - [`sched`] (`radio-sched`): programming (the Harbor, AutoDJ, calendars).
+//! - [`sched`] (`radio-sched`): programming (the Harbor, AutoDJ, calendars);
+//! - [`store`] (`radio-store`): the embedded database and the media library.
 //!
 //! The `radiopoint` binary itself lives in `crates/radio-bin`.
 #![deny(missing_docs)]
@@ -13,3 +14,4 @@
 pub use radio_core as core;
 pub use radio_net as net;
 pub use radio_sched as sched;
+pub use radio_store as store;

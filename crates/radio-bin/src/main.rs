@@ -1,7 +1,9 @@
-//! `radiopoint`: the station host. For now it runs the streaming server.
+//! `radiopoint`: the station host. For now it runs the streaming server, the demo station
+//! and the AutoDJ of a music folder.
 //!
 //! ```text
 //! radiopoint                          # embedded default: 127.0.0.1:8000, password hackme
+//! radiopoint --media ~/Music          # AutoDJ of a folder on /radio.mp3 (indexed, watched)
 //! radiopoint --config radiopoint.toml # our TOML config (see README)
 //! radiopoint --config config.json     # PenguinCast's config.json, unchanged
 //! ```

@@ -92,9 +92,22 @@ fn run(
     let mut produced = chrono::Duration::zero();
     let lead = chrono::Duration::from_std(LEAD).expect("small");
     let block_len = chrono::Duration::milliseconds(20);
+    // How late a block was ever started against its schedule: under `LEAD` listeners hear
+    // nothing of it; reported when it grows past 100 ms (a starved station thread).
+    let mut worst_lag = chrono::Duration::milliseconds(100);
     while !stop.load(Ordering::SeqCst) {
         // Paced by the clock: each block when it is due, `LEAD` early.
-        clock.sleep_until(started + produced - lead);
+        let due = started + produced - lead;
+        clock.sleep_until(due);
+        let lag = clock.now() - due;
+        if lag > worst_lag {
+            worst_lag = lag;
+            tracing::warn!(
+                "{name} station: a block started {} ms late ({} ms of lead left)",
+                lag.num_milliseconds(),
+                (lead - lag).num_milliseconds()
+            );
+        }
         events.clear();
         harbor.pull(&mut block, &mut events);
         for e in &events {

@@ -184,6 +184,19 @@ fn penguincast_config_runs_and_sigterm_flushes_logs() {
     drop(srv);
 }
 
+/// status-json once it lists `mount` (the station's source is attached), within 20 s.
+fn status_with(port: u16, mount: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = http_get(port, "/status-json.xsl", "");
+        if s.contains(mount) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "no {mount} mount: {s}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn radio_auth(user: &str, pass: &str) -> String {
     radio_net::query::basic_header(user, pass)
 }
@@ -205,17 +218,7 @@ fn embedded_default_plays_the_demo_station_with_titles() {
     let port = free_port();
     let _srv = embedded_default(port, &[]);
     // Wait for the server (and the demo source) to be up.
-    let status = {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = http_get(port, "/status-json.xsl", "");
-            if s.contains("/demo.mp3") {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "no demo mount: {s}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
+    let status = status_with(port, "/demo.mp3");
     assert!(
         status.contains("\"server_name\":\"radiopoint demo\""),
         "{status}"
@@ -363,17 +366,7 @@ fn media_folder_is_autodjed_and_followed_without_a_restart() {
             .spawn()
             .unwrap(),
     );
-    let status = {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = http_get(port, "/status-json.xsl", "");
-            if s.contains("/radio.mp3") {
-                break s;
-            }
-            assert!(Instant::now() < deadline, "no /radio.mp3 mount: {s}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    };
+    let status = status_with(port, "/radio.mp3");
     assert!(!status.contains("/demo.mp3"), "--media replaces the demo");
     let mut listener = IcyListener::connect(port, "/radio.mp3");
     listener.until("Band A - First", Duration::from_secs(30));

@@ -44,6 +44,12 @@ pub struct FileDecoder {
     skip_frames: u64,
     /// Packets skipped because they would not decode.
     damaged: u64,
+    /// MP4 edit: frames of priming before the audio (kept across seeks).
+    priming: u64,
+    /// MP4 edit: frames of audio in all (the rest is padding).
+    length: Option<u64>,
+    /// Frames of audio given out so far (from the start of the audio).
+    position: u64,
 }
 
 impl std::fmt::Debug for FileDecoder {
@@ -122,7 +128,31 @@ impl FileDecoder {
         if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
             hint.with_extension(ext);
         }
-        FileDecoder::from_source(what, Box::new(file), hint)
+        let mut file = file;
+        // AAC in MP4: symphonia ignores the edit list, so trim the encoder's priming and
+        // padding here (the header is read before symphonia takes the file).
+        let mut head = [0u8; 8];
+        let is_mp4 =
+            std::io::Read::read_exact(&mut file, &mut head).is_ok() && &head[4..] == b"ftyp";
+        let edit = if is_mp4 {
+            crate::mp4edit::sound_edit(&mut file)
+        } else {
+            None
+        };
+        std::io::Seek::rewind(&mut file).map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut dec = FileDecoder::from_source(what, Box::new(file), hint)?;
+        if let Some(edit) = edit.filter(|_| dec.info.codec == "aac") {
+            dec.priming = edit.start;
+            dec.skip_frames += edit.start;
+            dec.length = edit.length;
+            if let Some(n) = edit.length {
+                dec.info.duration = Some(n as f64 / f64::from(dec.info.rate.0));
+            }
+        }
+        Ok(dec)
     }
 
     /// Decodes a stream that can only be read forwards (a live input): MP3, AAC (ADTS),
@@ -202,6 +232,9 @@ impl FileDecoder {
             scratch: Vec::new(),
             skip_frames: opus_pre_skip(decoder_kind_is_opus, &track),
             damaged: 0,
+            priming: 0,
+            length: None,
+            position: 0,
         })
     }
 
@@ -218,7 +251,9 @@ impl FileDecoder {
 
     /// Jumps to `seconds` from the start (accurately: the next audio starts there).
     pub fn seek(&mut self, seconds: f64) -> Result<()> {
-        let time = Time::try_from_secs_f64(seconds.max(0.0))
+        let rate = f64::from(self.info.rate.0);
+        let target = seconds.max(0.0) + self.priming as f64 / rate;
+        let time = Time::try_from_secs_f64(target)
             .ok_or_else(|| unsupported(&self.what, format!("cannot seek to {seconds} s")))?;
         let to = self
             .format
@@ -235,6 +270,7 @@ impl FileDecoder {
             })?;
         self.decoder.reset();
         self.skip_frames = (to.required_ts.get() - to.actual_ts.get()).max(0) as u64;
+        self.position = (seconds.max(0.0) * rate).round() as u64;
         Ok(())
     }
 
@@ -321,7 +357,20 @@ impl FileDecoder {
             if skip == frames {
                 continue;
             }
-            to_stereo(&self.scratch[skip * channels..], channels, out);
+            let mut end = frames;
+            if let Some(length) = self.length {
+                let left = length.saturating_sub(self.position);
+                if left == 0 {
+                    return Ok(false);
+                }
+                end = end.min(skip + left as usize);
+            }
+            self.position += (end - skip) as u64;
+            to_stereo(
+                &self.scratch[skip * channels..end * channels],
+                channels,
+                out,
+            );
             return Ok(true);
         }
     }

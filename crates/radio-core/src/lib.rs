@@ -36,11 +36,13 @@ pub mod gain;
 pub mod limiter;
 pub mod live;
 pub mod loudness;
+pub mod mp4edit;
 pub mod resample;
 pub mod silence;
 pub mod source;
 pub mod transition;
 pub mod units;
+pub mod wav;
 
 pub use block::{BLOCK_FRAMES, Block, CHANNELS, RATE};
 pub use error::{Error, Result};

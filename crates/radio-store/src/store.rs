@@ -126,6 +126,12 @@ impl Store {
             })();
             let _ = reply.send(result);
         });
+        self.send(job)?;
+        answer.recv().map_err(|_| Error::Closed)?
+    }
+
+    /// Queues a job for the writer thread (waiting while the queue is full).
+    fn send(&self, job: Job) -> Result<()> {
         let sender = self
             .inner
             .jobs
@@ -133,8 +139,7 @@ impl Store {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .ok_or(Error::Closed)?;
-        sender.send(job).map_err(|_| Error::Closed)?;
-        answer.recv().map_err(|_| Error::Closed)?
+        sender.send(job).map_err(|_| Error::Closed)
     }
 
     /// Runs `f` on a read connection (a consistent snapshot for the duration of `f` when
@@ -214,14 +219,7 @@ impl Store {
                 .db(&path);
             let _ = reply.send(r);
         });
-        let sender = self
-            .inner
-            .jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or(Error::Closed)?;
-        sender.send(job).map_err(|_| Error::Closed)?;
+        self.send(job)?;
         answer.recv().map_err(|_| Error::Closed)?
     }
 }

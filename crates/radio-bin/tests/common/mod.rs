@@ -33,28 +33,14 @@ pub fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
-/// 16-bit stereo 48 kHz WAV: `seconds` of a sine at `freq`.
+/// 16-bit stereo 48 kHz WAV: `seconds` of a sine at `freq`, at −12 dBFS.
 pub fn write_wav(path: &Path, seconds: f64, freq: f64) {
     let frames = (seconds * 48_000.0) as usize;
-    let data_len = frames * 4;
-    let mut b = Vec::with_capacity(44 + data_len);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&48_000u32.to_le_bytes());
-    b.extend_from_slice(&(48_000u32 * 4).to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data_len as u32).to_le_bytes());
-    for i in 0..frames {
-        let s = (0.25 * (2.0 * std::f64::consts::PI * freq * i as f64 / 48_000.0).sin() * 32767.0)
-            as i16;
-        b.extend_from_slice(&s.to_le_bytes());
-        b.extend_from_slice(&s.to_le_bytes());
-    }
-    std::fs::write(path, b).unwrap();
+    let samples: Vec<f32> = (0..frames)
+        .flat_map(|i| {
+            let s = (0.25 * (2.0 * std::f64::consts::PI * freq * i as f64 / 48_000.0).sin()) as f32;
+            [s, s]
+        })
+        .collect();
+    std::fs::write(path, radio_core::wav::wav16(48_000, 2, &samples)).unwrap();
 }

@@ -25,24 +25,7 @@ pub fn sine(rate: u32, channels: usize, seconds: f64, freq: f64, amp: f64) -> Ve
 
 /// Writes 16-bit PCM WAV.
 pub fn write_wav(path: &Path, rate: u32, channels: usize, samples: &[f32]) {
-    let data_len = samples.len() * 2;
-    let mut b = Vec::with_capacity(44 + data_len);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&(channels as u16).to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
-    b.extend_from_slice(&((channels * 2) as u16).to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data_len as u32).to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes());
-    }
-    std::fs::write(path, b).unwrap();
+    std::fs::write(path, radio_core::wav::wav16(rate, channels, samples)).unwrap();
 }
 
 /// Frequency of a channel by counting rising zero crossings (skipping the edges).

@@ -269,24 +269,7 @@ pub fn log_lines(harbor: &Harbor, start: Time) -> Vec<String> {
 
 /// Writes a 48 kHz stereo 16-bit WAV file of the given interleaved samples.
 pub fn write_wav(path: &std::path::Path, samples: &[f32]) {
-    let mut b = Vec::new();
-    let data_len = samples.len() * 2;
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&((36 + data_len) as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&48_000u32.to_le_bytes());
-    b.extend_from_slice(&(48_000u32 * 4).to_le_bytes());
-    b.extend_from_slice(&4u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data_len as u32).to_le_bytes());
-    for s in samples {
-        b.extend_from_slice(&((s * 32767.0).round() as i16).to_le_bytes());
-    }
-    std::fs::write(path, b).unwrap();
+    std::fs::write(path, radio_core::wav::wav16(48_000, 2, samples)).unwrap();
 }
 
 /// A temporary directory removed on drop.
