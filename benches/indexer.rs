@@ -76,7 +76,7 @@ fn indexer(c: &mut Criterion) {
     // A library of 2,000 files (hard links of one short WAV), indexed once; then the
     // rescan that finds nothing changed: a walk, a stat per file and one query.
     let lib = dir.path().join("lib");
-    let short: Vec<f32> = samples[..48_000 * 2].to_vec();
+    let short: Vec<f32> = samples[48_000 * 2..48_000 * 4].to_vec();
     let one = dir.path().join("one.wav");
     std::fs::write(&one, radiopoint::core::wav::wav16(48_000, 2, &short)).unwrap();
     for i in 0..2_000 {
