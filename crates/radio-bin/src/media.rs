@@ -4,8 +4,8 @@
 //! fills, so an index made beforehand is reused). The watcher scans it at start, then on
 //! file-system events and every ten minutes, at low priority with fewer jobs than cores;
 //! after each scan AutoDJ gets the new playlists, so added files play and removed ones
-//! are never picked again, without a restart. Until the first scan has found something
-//! playable, the failsafe tone is on air.
+//! are never picked again, without a restart. A long first scan hands over what it has
+//! found every few seconds; until it has found something playable, the failsafe is on air.
 
 use crate::onair::OnAir;
 use radio_net::Server;
@@ -13,7 +13,9 @@ use radio_net::mount::SourceInfo;
 use radio_sched::autodj::{AutoDj, AutoDjSettings};
 use radio_sched::failsafe::Failsafe;
 use radio_sched::{Clock, SystemClock};
-use radio_store::{Folder, LibrarySettings, StationLibrary, Store, WatchSettings, Watcher};
+use radio_store::{
+    Folder, LibrarySettings, StationLibrary, Store, WatchEvent, WatchSettings, Watcher,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -74,21 +76,26 @@ pub fn start(server: &Server, db: &Path, dirs: &[PathBuf]) -> anyhow::Result<Med
         STATION,
         folders,
         WatchSettings::default(),
-        move |result| match result {
-            Ok(summary) => {
-                if let Err(e) = refreshed.refresh() {
-                    tracing::warn!("media library: {e}");
+        move |event| {
+            let summary = match event {
+                WatchEvent::Progress(s) => s,
+                WatchEvent::Scanned(Ok(s)) => s,
+                WatchEvent::Scanned(Err(e)) => {
+                    tracing::warn!("media library: {names}: {e}");
                     return;
                 }
-                control.set_playlists(refreshed.playlists());
-                if summary.changed() {
-                    tracing::info!(
-                        "media library: {summary}; {} playable tracks",
-                        refreshed.len()
-                    );
-                }
+            };
+            if let Err(e) = refreshed.refresh() {
+                tracing::warn!("media library: {e}");
+                return;
             }
-            Err(e) => tracing::warn!("media library: {names}: {e}"),
+            control.set_playlists(refreshed.playlists());
+            if summary.changed() {
+                tracing::info!(
+                    "media library: {summary}; {} playable tracks",
+                    refreshed.len()
+                );
+            }
         },
     )?;
     let mut info = SourceInfo::new("audio/mpeg");

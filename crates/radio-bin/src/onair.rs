@@ -99,7 +99,12 @@ fn run(
         // Paced by the clock: each block when it is due, `LEAD` early.
         let due = started + produced - lead;
         clock.sleep_until(due);
-        let lag = clock.now() - due;
+        // The first `LEAD` of audio is made at once, on purpose (the burst).
+        let lag = if produced >= lead {
+            clock.now() - due
+        } else {
+            chrono::Duration::zero()
+        };
         if lag > worst_lag {
             worst_lag = lag;
             tracing::warn!(

@@ -43,7 +43,7 @@ pub mod tracks;
 pub use error::{Error, Result};
 pub use library::{LibrarySettings, StationLibrary};
 pub use media::scan::{Change, FileReport, Progress, Quiet, ScanOptions, Summary, scan};
-pub use media::watch::{WatchSettings, Watcher};
+pub use media::watch::{WatchEvent, WatchSettings, Watcher};
 pub use stations::{Folder, FolderKind, StationId};
 pub use store::Store;
 pub use tracks::{Analysis, Play, Status, Tags, Track, TrackId};

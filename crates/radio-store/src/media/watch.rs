@@ -5,7 +5,7 @@
 //! The scans run on the watcher's own thread with [`ScanOptions::background`] (fewer
 //! jobs than cores, nicer), so a station's audio thread is never starved.
 
-use super::scan::{Quiet, ScanOptions, Summary, scan};
+use super::scan::{Change, FileReport, Progress, ScanOptions, Summary, scan};
 use crate::error::{Error, Result};
 use crate::stations::Folder;
 use crate::store::Store;
@@ -23,16 +23,49 @@ pub struct WatchSettings {
     pub debounce: Duration,
     /// Rescan this often even without events.
     pub rescan_every: Duration,
+    /// During a long scan, report what it found so far this often (once something was
+    /// added), so that a big first scan plays its first tracks within seconds.
+    pub progress_every: Duration,
     /// How each scan runs.
     pub scan: ScanOptions,
 }
 
+/// What a watcher reports to its owner.
+#[derive(Debug)]
+pub enum WatchEvent {
+    /// A scan is under way and has changed the library; the counts so far. Refresh the
+    /// station's library to play what is already indexed.
+    Progress(Summary),
+    /// A scan ended (or could not run).
+    Scanned(Result<Summary>),
+}
+
+/// Passes a scan's progress to the owner every `every`, once the library changed.
+struct Periodic<'a> {
+    counts: Summary,
+    every: Duration,
+    last: Instant,
+    report: &'a mut dyn FnMut(WatchEvent),
+}
+
+impl Progress for Periodic<'_> {
+    fn file(&mut self, r: &FileReport) {
+        self.counts.add(r.status);
+        let changed = !matches!(r.status, Change::Unchanged | Change::Failed);
+        if changed && self.last.elapsed() >= self.every {
+            self.last = Instant::now();
+            (self.report)(WatchEvent::Progress(self.counts.clone()));
+        }
+    }
+}
+
 impl Default for WatchSettings {
-    /// 2 s debounce, a rescan every 10 minutes, background scans.
+    /// 2 s debounce, a rescan every 10 minutes, progress every 5 s, background scans.
     fn default() -> Self {
         WatchSettings {
             debounce: Duration::from_secs(2),
             rescan_every: Duration::from_secs(600),
+            progress_every: Duration::from_secs(5),
             scan: ScanOptions::background(),
         }
     }
@@ -94,14 +127,15 @@ fn ignored(path: &Path) -> bool {
 }
 
 impl Watcher {
-    /// Scans `folders` into `station` now, then whenever they change. `on_scan` gets
-    /// each scan's result on the watcher's thread (refresh the station's library there).
+    /// Scans `folders` into `station` now, then whenever they change. `on_event` gets
+    /// each scan's result, and its progress during long scans, on the watcher's thread
+    /// (refresh the station's library there).
     pub fn start(
         store: Store,
         station: &str,
         folders: Vec<Folder>,
         settings: WatchSettings,
-        mut on_scan: impl FnMut(Result<Summary>) + Send + 'static,
+        mut on_event: impl FnMut(WatchEvent) + Send + 'static,
     ) -> Result<Watcher> {
         let (tx, rx) = channel::<Msg>();
         let events = tx.clone();
@@ -142,7 +176,6 @@ impl Watcher {
             .spawn(move || {
                 // The debouncer lives (and watches) as long as this thread.
                 let _debouncer = debouncer;
-                let mut quiet = Quiet;
                 let mut next = Instant::now();
                 loop {
                     let wait = next.saturating_duration_since(Instant::now());
@@ -161,8 +194,19 @@ impl Watcher {
                                     return;
                                 }
                             }
-                            let result =
-                                scan(&store, &station, &folders, &settings.scan, &mut quiet);
+                            let result = scan(
+                                &store,
+                                &station,
+                                &folders,
+                                &settings.scan,
+                                &mut Periodic {
+                                    counts: Summary::default(),
+                                    // The first tracks found are reported at once.
+                                    last: Instant::now() - settings.progress_every,
+                                    every: settings.progress_every,
+                                    report: &mut on_event,
+                                },
+                            );
                             match &result {
                                 Ok(s) if s.changed() => {
                                     tracing::info!(target: "indexer", "{station}: {s}")
@@ -170,7 +214,7 @@ impl Watcher {
                                 Ok(_) => {}
                                 Err(e) => tracing::warn!(target: "indexer", "{station}: {e}"),
                             }
-                            on_scan(result);
+                            on_event(WatchEvent::Scanned(result));
                             next = Instant::now() + settings.rescan_every;
                         }
                     }

@@ -5,7 +5,8 @@ use radio_sched::autodj::library::Library;
 use radio_sched::autodj::picker::{PickSettings, Picker};
 use radio_sched::autodj::rules::Rotation;
 use radio_store::{
-    Folder, FolderKind, LibrarySettings, ScanOptions, StationLibrary, WatchSettings, Watcher,
+    Folder, FolderKind, LibrarySettings, ScanOptions, StationLibrary, WatchEvent, WatchSettings,
+    Watcher,
 };
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -167,16 +168,18 @@ fn the_watcher_indexes_new_files_and_autodj_stops_picking_removed_ones() {
     let settings = WatchSettings {
         debounce: Duration::from_millis(200),
         rescan_every: Duration::from_secs(3600),
-        scan: ScanOptions::background(),
+        ..WatchSettings::default()
     };
     let watcher = Watcher::start(
         lib.store.clone(),
         "test",
         vec![Folder::media(lib.music())],
         settings,
-        move |r| {
-            refreshed.refresh().unwrap();
-            let _ = tx.send(r.unwrap());
+        move |e| {
+            if let WatchEvent::Scanned(r) = e {
+                refreshed.refresh().unwrap();
+                let _ = tx.send(r.unwrap());
+            }
         },
     )
     .unwrap();
@@ -218,15 +221,17 @@ fn the_watcher_rescans_periodically_without_notifications() {
     let settings = WatchSettings {
         debounce: Duration::from_secs(3600),
         rescan_every: Duration::from_millis(100),
-        scan: ScanOptions::background(),
+        ..WatchSettings::default()
     };
     let watcher = Watcher::start(
         lib.store.clone(),
         "test",
         vec![Folder::media(lib.music())],
         settings,
-        move |r| {
-            let _ = tx.send(r.unwrap());
+        move |e| {
+            if let WatchEvent::Scanned(r) = e {
+                let _ = tx.send(r.unwrap());
+            }
         },
     )
     .unwrap();
@@ -243,4 +248,51 @@ fn the_watcher_rescans_periodically_without_notifications() {
         added = rx.recv_timeout(Duration::from_secs(20)).unwrap().added;
     }
     drop(watcher);
+}
+
+#[test]
+fn a_long_scan_hands_over_what_it_found_before_it_ends() {
+    let lib = Lib::new();
+    for i in 0..3 {
+        write_wav(
+            &lib.file(&format!("{i}.wav")),
+            48_000,
+            2,
+            &tone(0.0, 1.0, 0.0, 440.0, -10.0),
+        );
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let settings = WatchSettings {
+        progress_every: Duration::ZERO,
+        scan: ScanOptions {
+            jobs: 1,
+            ..ScanOptions::background()
+        },
+        ..WatchSettings::default()
+    };
+    let _watcher = Watcher::start(
+        lib.store.clone(),
+        "test",
+        vec![Folder::media(lib.music())],
+        settings,
+        move |e| {
+            let _ = tx.send(e);
+        },
+    )
+    .unwrap();
+    let mut progress = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(20)).unwrap() {
+            WatchEvent::Progress(s) => progress.push(s.added),
+            WatchEvent::Scanned(r) => {
+                assert_eq!(r.unwrap().added, 3);
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        progress,
+        vec![1, 2, 3],
+        "each find is handed over while the scan runs"
+    );
 }
