@@ -77,9 +77,9 @@ pub fn start(server: &Server, db: &Path, dirs: &[PathBuf]) -> anyhow::Result<Med
         folders,
         WatchSettings::default(),
         move |event| {
-            let summary = match event {
-                WatchEvent::Progress(s) => s,
-                WatchEvent::Scanned(Ok(s)) => s,
+            let (summary, done) = match event {
+                WatchEvent::Progress(s) => (s, false),
+                WatchEvent::Scanned(Ok(s)) => (s, true),
                 WatchEvent::Scanned(Err(e)) => {
                     tracing::warn!("media library: {names}: {e}");
                     return;
@@ -90,11 +90,14 @@ pub fn start(server: &Server, db: &Path, dirs: &[PathBuf]) -> anyhow::Result<Med
                 return;
             }
             control.set_playlists(refreshed.playlists());
-            if summary.changed() {
+            let playable = refreshed.len();
+            if !done {
                 tracing::info!(
-                    "media library: {summary}; {} playable tracks",
-                    refreshed.len()
+                    "media library: indexing, {} added so far; {playable} playable tracks",
+                    summary.added + summary.updated + summary.moved
                 );
+            } else if summary.changed() {
+                tracing::info!("media library: {summary}; {playable} playable tracks");
             }
         },
     )?;
