@@ -3,6 +3,8 @@
 //! `cargo bench --bench audio`. Throughput is reported in elements = frames of audio, so
 //! "Melem/s ÷ 0.048" is the real-time factor on one core. Figures in README.md.
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use radiopoint::core::crossfade::{CrossfadeSettings, Crossfader, Track};
 use radiopoint::core::encode::{Encoder, Mp3Encoder, Mp3Settings, OpusEncoder, OpusSettings};
@@ -16,22 +18,9 @@ use std::path::PathBuf;
 
 const SECONDS: usize = 10;
 
-/// Music-like test material: two tones and noise, 44.1 kHz stereo.
+/// Music-like test material, 10 s of stereo at `rate`.
 fn material(rate: u32) -> Vec<f32> {
-    let n = SECONDS * rate as usize;
-    let mut x = 12345u32;
-    (0..n)
-        .flat_map(|i| {
-            let t = i as f32 / rate as f32;
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            let noise = (x as f32 / u32::MAX as f32 - 0.5) * 0.1;
-            let tau = std::f32::consts::TAU;
-            let v = 0.4 * (tau * 220.0 * t).sin() + 0.2 * (tau * 1375.0 * t).sin() + noise;
-            [v, v * 0.9]
-        })
-        .collect()
+    common::material(rate, SECONDS)
 }
 
 fn blocks_48k() -> Vec<Block> {

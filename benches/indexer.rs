@@ -5,6 +5,8 @@
 //! "elem/s" is the real-time factor on one core. The side-by-side run with ffmpeg on a
 //! generated library of mixed codecs is `benches/indexer/compare.sh`; figures in README.md.
 
+mod common;
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use radiopoint::core::encode::{Encoder, Mp3Encoder, Mp3Settings};
 use radiopoint::core::{BLOCK_FRAMES, Block};
@@ -15,24 +17,14 @@ use std::path::Path;
 
 const SECONDS: usize = 30;
 
-/// Music-like material at 48 kHz: two tones and noise, a second of silence each side.
+/// Music-like material at 48 kHz, with a second of silence each side.
 fn material() -> Vec<f32> {
-    let rate = 48_000;
-    let n = SECONDS * rate;
-    let mut x = 12345u32;
-    (0..n)
-        .flat_map(|i| {
-            let t = i as f32 / rate as f32;
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            let noise = (x as f32 / u32::MAX as f32 - 0.5) * 0.1;
-            let tau = std::f32::consts::TAU;
-            let v = 0.4 * (tau * 220.0 * t).sin() + 0.2 * (tau * 1375.0 * t).sin() + noise;
-            let edge = if i < rate || i >= n - rate { 0.0 } else { 1.0 };
-            [v * edge, v * 0.9 * edge]
-        })
-        .collect()
+    let mut v = common::material(48_000, SECONDS);
+    let edge = 48_000 * 2;
+    let n = v.len();
+    v[..edge].fill(0.0);
+    v[n - edge..].fill(0.0);
+    v
 }
 
 fn write_mp3(path: &Path, samples: &[f32]) {

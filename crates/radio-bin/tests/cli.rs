@@ -223,24 +223,17 @@ fn embedded_default_plays_the_demo_station_with_titles() {
         status.contains("\"server_name\":\"radiopoint demo\""),
         "{status}"
     );
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET /demo.mp3 HTTP/1.0\r\nIcy-MetaData: 1\r\n\r\n")
-        .unwrap();
-    let head = read_head(&mut s);
-    assert!(head.starts_with("HTTP/1.0 200"), "{head}");
-    assert!(head.contains("Content-Type: audio/mpeg"), "{head}");
-    let metaint: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("icy-metaint:"))
-        .expect("icy-metaint")
-        .trim()
-        .parse()
-        .unwrap();
+    let mut listener = IcyListener::connect(port, "/demo.mp3");
+    assert!(
+        listener.head.contains("Content-Type: audio/mpeg"),
+        "{}",
+        listener.head
+    );
     // The audio before the first metadata block is MPEG audio: frame headers at 48 kHz,
     // 128 kbps (0xFF 0xFB 0x94 or 0x96 for MPEG-1 layer III, 128 kbps, 48 kHz).
+    let metaint = listener.metaint;
     let mut audio = vec![0u8; metaint];
-    s.read_exact(&mut audio).unwrap();
+    listener.s.read_exact(&mut audio).unwrap();
     let frames = audio
         .windows(3)
         .filter(|w| w[0] == 0xFF && w[1] == 0xFB && (w[2] & 0xFC) == 0x94)
@@ -250,9 +243,9 @@ fn embedded_default_plays_the_demo_station_with_titles() {
         "{frames} MP3 frame headers in {metaint} bytes"
     );
     let mut len = [0u8; 1];
-    s.read_exact(&mut len).unwrap();
+    listener.s.read_exact(&mut len).unwrap();
     let mut meta = vec![0u8; len[0] as usize * 16];
-    s.read_exact(&mut meta).unwrap();
+    listener.s.read_exact(&mut meta).unwrap();
     let meta = String::from_utf8_lossy(&meta);
     assert!(meta.starts_with("StreamTitle='radiopoint - "), "{meta}");
 
@@ -266,6 +259,7 @@ fn embedded_default_plays_the_demo_station_with_titles() {
 /// A listener reading ICY titles off a mount.
 struct IcyListener {
     s: TcpStream,
+    head: String,
     metaint: usize,
 }
 
@@ -284,7 +278,7 @@ impl IcyListener {
             .trim()
             .parse()
             .unwrap();
-        IcyListener { s, metaint }
+        IcyListener { s, head, metaint }
     }
 
     /// The next title sent (metadata blocks that repeat nothing are skipped), within a
