@@ -285,14 +285,23 @@ pub fn scan(
         });
         hashes.extend(hashed.into_iter().filter_map(|(p, h)| Some((p, h?))));
     }
+    // Gone rows by (hash, size), so that a renamed folder of thousands of files is
+    // matched in one pass, not files × gone rows.
+    let mut gone_by_hash: HashMap<(String, u64), Vec<String>> = HashMap::new();
+    for (path, k) in &missing {
+        if let Some(h) = &k.hash {
+            gone_by_hash
+                .entry((h.clone(), k.size))
+                .or_default()
+                .push(path.clone());
+        }
+    }
     let mut still_new = Vec::new();
     for f in new_files {
-        let from = hashes.get(&f.path).and_then(|h| {
-            missing
-                .iter()
-                .find(|(_, k)| k.size == f.size && k.hash.as_deref() == Some(h.as_str()))
-                .map(|(p, _)| p.clone())
-        });
+        let from = hashes
+            .get(&f.path)
+            .and_then(|h| gone_by_hash.get_mut(&(h.clone(), f.size)))
+            .and_then(|paths| paths.pop());
         match from.and_then(|p| missing.remove(&p).map(|k| (p, k))) {
             Some((from, k)) => {
                 // The bytes are the same, so is the analysis; a title that came from the
