@@ -103,6 +103,15 @@ impl LiveInput {
         }
     }
 
+    /// A handle for the network side, to push bytes and titles from another thread. The
+    /// stream ends once the input is [`LiveInput::close`]d and every feeder is dropped.
+    pub fn feeder(&self) -> Option<LiveFeeder> {
+        Some(LiveFeeder {
+            tx: self.tx.clone()?,
+            shared: self.shared.clone(),
+        })
+    }
+
     /// The connection has ended: decode what is queued, then end.
     pub fn close(&mut self) {
         self.tx = None;
@@ -119,6 +128,42 @@ impl LiveInput {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+/// The network side of a [`LiveInput`] (see [`LiveInput::feeder`]).
+#[derive(Clone)]
+pub struct LiveFeeder {
+    tx: SyncSender<Bytes>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for LiveFeeder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveFeeder").finish()
+    }
+}
+
+impl LiveFeeder {
+    /// Hands over received bytes; never waits. `false` when they were dropped (the
+    /// decoder is far behind, or gone).
+    pub fn push(&self, data: Bytes) -> bool {
+        match self.tx.try_send(data) {
+            Ok(()) => true,
+            Err(_) => {
+                self.shared.dropped_chunks.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// A new title (a DJ's metadata update): announced with the next block.
+    pub fn set_title(&self, meta: Metadata) {
+        self.shared
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Event::TrackStart(meta));
     }
 }
 

@@ -51,6 +51,14 @@ pub(crate) async fn handle(shared: &Arc<Shared>, head: &RequestHead, peer: Socke
     let admin = creds.as_ref().is_some_and(|(u, p)| is_admin(shared, u, p));
     if command == "metadata" {
         let mount = query.get("mount").unwrap_or_default();
+        if let Some(r) = host_metadata(
+            shared,
+            &query,
+            &mount,
+            creds.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+        ) {
+            return r;
+        }
         let source_ok = creds
             .as_ref()
             .is_some_and(|(u, p)| crate::source::source_allowed(shared, &mount, u, p));
@@ -80,14 +88,9 @@ pub(crate) async fn handle(shared: &Arc<Shared>, head: &RequestHead, peer: Socke
     }
 }
 
-/// Sets a mount's title from `song` (or `artist` + `title`), decoded from `charset`.
-fn metadata(shared: &Shared, q: &Query, mount_path: &str) -> Response {
-    if q.get("mode").as_deref() != Some("updinfo") {
-        return ice_response(false, "No such mode");
-    }
-    let Some(mount) = shared.mount(mount_path).filter(|m| m.is_live()) else {
-        return ice_response(false, "Source does not exist");
-    };
+/// The title an update carries: `song`, or `artist - title`, decoded from `charset`;
+/// and the artist when sent separately.
+fn song_of(q: &Query) -> Option<(String, Option<String>)> {
     let charset = q.get("charset");
     let charset = charset.as_deref();
     let song = q.get_in("song", charset);
@@ -98,8 +101,56 @@ fn metadata(shared: &Shared, q: &Query, mount_path: &str) -> Response {
         (None, Some(a), Some(t)) if !t.is_empty() => format!("{a} - {t}"),
         (None, Some(a), _) => a.clone(),
         (None, None, Some(t)) => t,
-        (None, None, None) => return ice_response(false, "No metadata given"),
+        (None, None, None) => return None,
     };
+    Some((text, artist))
+}
+
+/// A metadata update for a mount the host owns (a station's live input).
+fn host_metadata(
+    shared: &Shared,
+    q: &Query,
+    mount: &str,
+    creds: Option<(&str, &str)>,
+) -> Option<Response> {
+    let host = shared.host()?;
+    if q.get("mode").as_deref() != Some("updinfo") {
+        return None;
+    }
+    let (song, artist) = song_of(q).unwrap_or_default();
+    let update = crate::host::MetadataUpdate {
+        mount,
+        user: creds.map(|c| c.0),
+        password: creds.map(|c| c.1),
+        song: &song,
+        artist: artist.as_deref(),
+    };
+    match host.metadata(&update) {
+        crate::host::MetadataVerdict::NotMine => None,
+        crate::host::MetadataVerdict::Refuse(401, _) => Some(Response::unauthorized()),
+        crate::host::MetadataVerdict::Refuse(status, reason) => {
+            Some(Response::text(status, &reason))
+        }
+        crate::host::MetadataVerdict::Done => {
+            tracing::info!(mount, title = %song, "metadata updated");
+            Some(ice_response(true, "Metadata update successful"))
+        }
+    }
+}
+
+/// Sets a mount's title from `song` (or `artist` + `title`), decoded from `charset`.
+fn metadata(shared: &Shared, q: &Query, mount_path: &str) -> Response {
+    if q.get("mode").as_deref() != Some("updinfo") {
+        return ice_response(false, "No such mode");
+    }
+    let Some(mount) = shared.mount(mount_path).filter(|m| m.is_live()) else {
+        return ice_response(false, "Source does not exist");
+    };
+    let Some((text, artist)) = song_of(q) else {
+        return ice_response(false, "No metadata given");
+    };
+    let charset = q.get("charset");
+    let charset = charset.as_deref();
     let url = q.get_in("url", charset);
     match Meta::new(text.clone(), artist, url.as_deref(), &mount.config.charset) {
         Ok(meta) => {
@@ -124,6 +175,9 @@ fn admin_cgi(shared: &Shared, q: &Query) -> Response {
     let mount = q
         .get("mount")
         .unwrap_or_else(|| shared.config.shoutcast_mount.clone());
+    if let Some(r) = host_metadata(shared, q, &mount, Some(("", pass.as_str()))) {
+        return r;
+    }
     let user = shared
         .config
         .mount(&mount)

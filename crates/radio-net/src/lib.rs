@@ -44,6 +44,7 @@ pub mod config;
 pub mod dump;
 mod error;
 pub mod framing;
+pub mod host;
 pub mod icy;
 mod listener;
 pub mod mount;
@@ -64,6 +65,7 @@ pub use config::{
     StreamInfo,
 };
 pub use error::{Error, Result};
+pub use host::{Host, HostConnection, SourceLogin, SourceSink, SourceVerdict};
 pub use mount::{SourceFeed, SourceInfo};
 pub use push::{PushClient, PushConfig, PushProtocol};
 pub use server::{AttachError, Server, ServerStats, bind};

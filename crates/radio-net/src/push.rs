@@ -99,6 +99,7 @@ pub struct PushStats {
 pub struct PushClient {
     tx: mpsc::Sender<Bytes>,
     title: watch::Sender<Option<String>>,
+    headers: watch::Sender<Option<Bytes>>,
     stats: Arc<PushStats>,
     stop: CancellationToken,
 }
@@ -115,12 +116,22 @@ impl PushClient {
         let url = parse_url(&config.url).map_err(Error::Config)?;
         let (tx, rx) = mpsc::channel(256);
         let (title, title_rx) = watch::channel(None);
+        let (headers, headers_rx) = watch::channel(None);
         let stats = Arc::new(PushStats::default());
         let stop = CancellationToken::new();
-        tokio::spawn(run(config, url, rx, title_rx, stats.clone(), stop.clone()));
+        tokio::spawn(run(
+            config,
+            url,
+            rx,
+            title_rx,
+            headers_rx,
+            stats.clone(),
+            stop.clone(),
+        ));
         Ok(PushClient {
             tx,
             title,
+            headers,
             stats,
             stop,
         })
@@ -149,6 +160,12 @@ impl PushClient {
         });
     }
 
+    /// Sets the Ogg header pages of the current chain: each new connection gets them
+    /// first, so an upstream that reconnects mid-stream can still decode (MP3 needs none).
+    pub fn set_headers(&self, headers: Option<Bytes>) {
+        self.headers.send_replace(headers);
+    }
+
     /// Live figures.
     pub fn stats(&self) -> &PushStats {
         &self.stats
@@ -160,6 +177,7 @@ async fn run(
     url: Url,
     mut rx: mpsc::Receiver<Bytes>,
     mut title_rx: watch::Receiver<Option<String>>,
+    headers_rx: watch::Receiver<Option<Bytes>>,
     stats: Arc<PushStats>,
     stop: CancellationToken,
 ) {
@@ -177,16 +195,29 @@ async fn run(
                 stats.connects.fetch_add(1, Ordering::Relaxed);
                 delay = cfg.retry;
                 title_rx.mark_changed();
-                let end = stream_to(
-                    &cfg,
-                    &url,
-                    &mut stream,
-                    &mut rx,
-                    &mut title_rx,
-                    &stats,
-                    &stop,
-                )
-                .await;
+                let headers = headers_rx.borrow().clone();
+                let end = match headers {
+                    Some(h) => match stream.write_all(&h).await {
+                        Ok(()) => None,
+                        Err(e) => Some(Some(Error::io("writing to upstream", e))),
+                    },
+                    None => None,
+                };
+                let end = match end {
+                    Some(e) => e,
+                    None => {
+                        stream_to(
+                            &cfg,
+                            &url,
+                            &mut stream,
+                            &mut rx,
+                            &mut title_rx,
+                            &stats,
+                            &stop,
+                        )
+                        .await
+                    }
+                };
                 stats.connected.store(false, Ordering::Relaxed);
                 match end {
                     None => return,

@@ -55,9 +55,26 @@ pub(crate) struct Shared {
     pub listener_connections: AtomicU64,
     /// Source connections accepted in total.
     pub source_connections: AtomicU64,
+    /// The embedding program's routes and sources.
+    pub host: HostSlot,
+}
+
+/// The installed [`crate::host::Host`], if any.
+#[derive(Default)]
+pub(crate) struct HostSlot(std::sync::OnceLock<Arc<dyn crate::host::Host>>);
+
+impl std::fmt::Debug for HostSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() { "HostSlot(set)" } else { "HostSlot(none)" })
+    }
 }
 
 impl Shared {
+    /// The installed host.
+    pub fn host(&self) -> Option<&Arc<dyn crate::host::Host>> {
+        self.host.0.get()
+    }
+
     pub fn mount(&self, path: &str) -> Option<Arc<Mount>> {
         self.mounts
             .read()
@@ -264,6 +281,7 @@ impl Server {
                 refusing: Arc::new(Semaphore::new(MAX_REFUSING)),
                 listener_connections: AtomicU64::new(0),
                 source_connections: AtomicU64::new(0),
+                host: HostSlot::default(),
                 config,
             }),
         })
@@ -334,9 +352,10 @@ impl Server {
         }
         if let Some(sc) = shoutcast {
             let s = shared.clone();
+            let kind = Kind::Shoutcast(Arc::from(shared.config.shoutcast_mount.as_str()));
             shared
                 .tracker
-                .spawn(async move { accept_loop(s, sc, Kind::Shoutcast).await });
+                .spawn(async move { accept_loop(s, sc, kind).await });
         }
         let main = {
             let s = shared.clone();
@@ -372,6 +391,22 @@ impl Server {
         Ok(())
     }
 
+    /// Installs the embedding program's [`crate::host::Host`] (its routes, its sources).
+    /// Only one: `false` if one was installed already.
+    pub fn set_host(&self, host: Arc<dyn crate::host::Host>) -> bool {
+        self.shared.host.0.set(host).is_ok()
+    }
+
+    /// Accepts Shoutcast v1 sources for `mount` on `listener` (a station's own DJ port),
+    /// until the server shuts down. Needs a tokio runtime.
+    pub fn serve_shoutcast(&self, listener: TcpListener, mount: &str) {
+        let s = self.shared.clone();
+        let kind = Kind::Shoutcast(Arc::from(mount));
+        self.shared
+            .tracker
+            .spawn(async move { accept_loop(s, listener, kind).await });
+    }
+
     /// Asks the server to stop (the same as the `shutdown` future completing).
     pub fn shutdown(&self) {
         self.shared.shutdown.cancel();
@@ -398,10 +433,11 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener> {
     sock.listen(4096).map_err(bind_err)
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Kind {
     Main,
-    Shoutcast,
+    /// Shoutcast v1 sources for this mount.
+    Shoutcast(Arc<str>),
 }
 
 async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
@@ -430,6 +466,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
         };
         let _ = stream.set_nodelay(true);
         let s = shared.clone();
+        let kind = kind.clone();
         shared.tracker.spawn(async move {
             match kind {
                 Kind::Main => {
@@ -440,7 +477,9 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, kind: Kind) {
                         return;
                     }
                 }
-                Kind::Shoutcast => Box::pin(crate::source::handle_shoutcast(s, stream, peer)).await,
+                Kind::Shoutcast(mount) => {
+                    Box::pin(crate::source::handle_shoutcast(s, stream, peer, mount)).await
+                }
             }
             drop(permit);
         });
@@ -521,6 +560,18 @@ async fn handle_connection(
         }
     };
     tracing::debug!(%peer, method = %head.method, target = %head.target, headers = ?head.headers, "request");
+    if let Some(host) = shared.host()
+        && host.wants(&head)
+    {
+        let conn = crate::host::HostConnection {
+            head,
+            rest,
+            stream,
+            peer,
+        };
+        host.serve(conn).await;
+        return None;
+    }
     match head.method.as_str() {
         // Boxed: every connection task is as big as its largest branch, and listeners —
         // by far the most numerous — should not pay for the source path's state.

@@ -12,6 +12,7 @@ use crate::mount::{SourceFeed, SourceInfo};
 use crate::query::parse_basic;
 use crate::request::RequestHead;
 use crate::response::Response;
+use crate::host::{SourceLogin, SourceProtocol, SourceSink, SourceVerdict};
 use crate::server::{AttachError, Shared};
 use bytes::BytesMut;
 use std::net::SocketAddr;
@@ -81,6 +82,59 @@ pub(crate) async fn handle_icecast(
         return;
     }
     let creds = head.header("authorization").and_then(parse_basic);
+    if let Some(host) = shared.host() {
+        let (user, password) = creds.clone().unwrap_or_default();
+        let login = SourceLogin {
+            mount: &path,
+            user: &user,
+            password: &password,
+            peer,
+            protocol: SourceProtocol::Icecast,
+            head: &head,
+        };
+        match host.source(&login) {
+            SourceVerdict::NotMine => {}
+            SourceVerdict::Refuse { status, reason } => {
+                tracing::info!(%peer, mount = %path, user = %user, "source refused: {reason}");
+                let mut r = Response::text(status, &reason);
+                if status == 401 {
+                    r = r.header("WWW-Authenticate", "Basic realm=\"Icecast2 Server\"");
+                }
+                r.send(&mut stream).await;
+                return;
+            }
+            SourceVerdict::Accept { sink, kill } => {
+                if !shared.try_add_source() {
+                    Response::text(403, "too many sources connected")
+                        .send(&mut stream)
+                        .await;
+                    return;
+                }
+                if head.expects_continue() {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 100 Continue\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                }
+                if stream.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await.is_ok() {
+                    tracing::info!(%peer, mount = %path, user = %user, "source connected");
+                    shared
+                        .source_connections
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let chunked = head.is_chunked().then(ChunkedDecoder::new);
+                    let ingest = HostIngest {
+                        sink,
+                        mount: path.clone(),
+                    };
+                    let received = run_source(&shared, &mut stream, ingest, kill, rest, chunked).await;
+                    tracing::info!(%peer, mount = %path, bytes = received, "source disconnected");
+                }
+                shared
+                    .sources
+                    .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                return;
+            }
+        }
+    }
     let allowed = creds
         .as_ref()
         .is_some_and(|(u, p)| source_allowed(&shared, &path, u, p));
@@ -185,10 +239,20 @@ async fn read_login<T>(
 
 /// Shoutcast v1: `password\r\n`, `OK2`, `icy-*` lines, a blank line, then audio.
 /// Clients pipeline all of it without waiting for `OK2`.
-pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream, peer: SocketAddr) {
+pub(crate) async fn handle_shoutcast(
+    shared: Arc<Shared>,
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    path: Arc<str>,
+) {
     let deadline = tokio::time::Instant::now() + shared.config.limits.header_timeout;
     let mut buf = BytesMut::with_capacity(1024);
-    let path = shared.config.shoutcast_mount.clone();
+    let path = path.to_string();
+    if let Some(host) = shared.host()
+        && host_shoutcast(&shared, host, &mut stream, peer, &path, &mut buf, deadline).await
+    {
+        return;
+    }
     // The password line.
     let Some(password) = read_login(
         &mut stream,
@@ -279,12 +343,131 @@ pub(crate) async fn handle_shoutcast(shared: Arc<Shared>, mut stream: TcpStream,
     }
 }
 
+/// Where a source's bytes go: a mount, or a host's sink.
+trait Ingest {
+    fn write(&mut self, data: &[u8]);
+    fn publish_deadline(&self) -> Option<Instant>;
+    fn publish(&mut self);
+    fn mount_path(&self) -> &str;
+}
+
+impl Ingest for SourceFeed {
+    fn write(&mut self, data: &[u8]) {
+        SourceFeed::write(self, data);
+    }
+    fn publish_deadline(&self) -> Option<Instant> {
+        SourceFeed::publish_deadline(self)
+    }
+    fn publish(&mut self) {
+        SourceFeed::publish(self);
+    }
+    fn mount_path(&self) -> &str {
+        SourceFeed::mount_path(self)
+    }
+}
+
+/// A host's sink and the mount path it was accepted for.
+struct HostIngest {
+    sink: Box<dyn SourceSink>,
+    mount: String,
+}
+
+impl Ingest for HostIngest {
+    fn write(&mut self, data: &[u8]) {
+        self.sink.write(data);
+    }
+    fn publish_deadline(&self) -> Option<Instant> {
+        None
+    }
+    fn publish(&mut self) {}
+    fn mount_path(&self) -> &str {
+        &self.mount
+    }
+}
+
+/// A Shoutcast v1 login the host may take: `true` when it did (accepted or refused).
+async fn host_shoutcast(
+    shared: &Arc<Shared>,
+    host: &Arc<dyn crate::host::Host>,
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    path: &str,
+    buf: &mut BytesMut,
+    deadline: tokio::time::Instant,
+) -> bool {
+    // Only the password line is needed to decide; read it without consuming.
+    loop {
+        match crate::shoutcast::password_line(buf) {
+            Ok(Some(_)) => break,
+            Ok(None) => {}
+            Err(_) => return false,
+        }
+        match tokio::time::timeout_at(deadline, stream.read_buf(buf)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return false,
+        }
+    }
+    let Ok(Some((password, n))) = crate::shoutcast::password_line(buf) else {
+        return false;
+    };
+    let empty = RequestHead {
+        method: "SOURCE".into(),
+        target: path.to_string(),
+        protocol: "ICY".into(),
+        headers: Vec::new(),
+    };
+    let login = SourceLogin {
+        mount: path,
+        user: "",
+        password: &password,
+        peer,
+        protocol: SourceProtocol::Shoutcast,
+        head: &empty,
+    };
+    match host.source(&login) {
+        SourceVerdict::NotMine => false,
+        SourceVerdict::Refuse { reason, .. } => {
+            tracing::info!(%peer, mount = %path, "shoutcast source refused: {reason}");
+            let _ = stream.write_all(format!("{reason}\r\n").as_bytes()).await;
+            true
+        }
+        SourceVerdict::Accept { sink, kill } => {
+            let _ = buf.split_to(n);
+            if !shared.try_add_source() {
+                let _ = stream.write_all(b"too many sources connected\r\n").await;
+                return true;
+            }
+            if stream.write_all(b"OK2\r\nicy-caps:11\r\n\r\n").await.is_ok()
+                && read_login(stream, buf, deadline, peer, crate::shoutcast::header_block)
+                    .await
+                    .is_some()
+            {
+                tracing::info!(%peer, mount = %path, "shoutcast source connected");
+                shared
+                    .source_connections
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let ingest = HostIngest {
+                    sink,
+                    mount: path.to_string(),
+                };
+                let first = std::mem::take(buf);
+                let received = run_source(shared, stream, ingest, kill, first, None).await;
+                tracing::info!(%peer, mount = %path, bytes = received, "shoutcast source disconnected");
+            }
+            shared
+                .sources
+                .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            true
+        }
+    }
+}
+
 /// Moves audio from the socket into the mount until EOF, error, idle timeout, kill or
 /// shutdown. Returns the bytes received.
 async fn run_source(
     shared: &Shared,
     stream: &mut TcpStream,
-    mut feed: SourceFeed,
+    mut feed: impl Ingest,
     kill: CancellationToken,
     first: BytesMut,
     mut chunked: Option<ChunkedDecoder>,

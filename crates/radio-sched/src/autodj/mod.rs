@@ -102,6 +102,15 @@ impl AutoDjControl {
         self.shared.picker().set_playlists(playlists);
     }
 
+    /// The track AutoDJ would pick if it picked now (a dry run on a copy of its state:
+    /// nothing is recorded), and whether it is a listener's request. It is what plays
+    /// next unless a request arrives, a schedule changes or the library does.
+    pub fn upcoming(&self) -> Option<(library::TrackInfo, bool)> {
+        let mut picker = self.shared.picker().clone();
+        let pick = picker.pick(self.shared.clock.now(), &*self.shared.library)?;
+        Some((pick.track, pick.kind == picker::PickKind::Request))
+    }
+
     /// The picks so far (the last 1,000).
     pub fn history(&self) -> Vec<Pick> {
         self.shared.picker().history().cloned().collect()

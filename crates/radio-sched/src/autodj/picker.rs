@@ -114,7 +114,7 @@ enum Strictness {
 }
 
 /// The picking state.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Picker {
     settings: PickSettings,
     states: Vec<PlaylistState>,

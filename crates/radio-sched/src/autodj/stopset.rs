@@ -41,7 +41,7 @@ pub struct StopSetSettings {
 }
 
 /// The stop sets' state inside the picker.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct StopSets {
     /// Assets still to play in the current block, with the stop set's name.
     queue: VecDeque<(TrackId, String)>,
