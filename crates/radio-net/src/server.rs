@@ -65,7 +65,11 @@ pub(crate) struct HostSlot(std::sync::OnceLock<Arc<dyn crate::host::Host>>);
 
 impl std::fmt::Debug for HostSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.get().is_some() { "HostSlot(set)" } else { "HostSlot(none)" })
+        f.write_str(if self.0.get().is_some() {
+            "HostSlot(set)"
+        } else {
+            "HostSlot(none)"
+        })
     }
 }
 

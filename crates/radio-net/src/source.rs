@@ -8,11 +8,11 @@
 
 use crate::chunked::ChunkedDecoder;
 use crate::config::StreamInfo;
+use crate::host::{SourceLogin, SourceProtocol, SourceSink, SourceVerdict};
 use crate::mount::{SourceFeed, SourceInfo};
 use crate::query::parse_basic;
 use crate::request::RequestHead;
 use crate::response::Response;
-use crate::host::{SourceLogin, SourceProtocol, SourceSink, SourceVerdict};
 use crate::server::{AttachError, Shared};
 use bytes::BytesMut;
 use std::net::SocketAddr;
@@ -125,7 +125,8 @@ pub(crate) async fn handle_icecast(
                         sink,
                         mount: path.clone(),
                     };
-                    let received = run_source(&shared, &mut stream, ingest, kill, rest, chunked).await;
+                    let received =
+                        run_source(&shared, &mut stream, ingest, kill, rest, chunked).await;
                     tracing::info!(%peer, mount = %path, bytes = received, "source disconnected");
                 }
                 shared
@@ -437,7 +438,10 @@ async fn host_shoutcast(
                 let _ = stream.write_all(b"too many sources connected\r\n").await;
                 return true;
             }
-            if stream.write_all(b"OK2\r\nicy-caps:11\r\n\r\n").await.is_ok()
+            if stream
+                .write_all(b"OK2\r\nicy-caps:11\r\n\r\n")
+                .await
+                .is_ok()
                 && read_login(stream, buf, deadline, peer, crate::shoutcast::header_block)
                     .await
                     .is_some()

@@ -296,13 +296,14 @@ impl LiveGate {
                 };
             }
         };
-        if let Some(on) = self.control.session().filter(|_| self.control.is_connected()) {
+        if let Some(on) = self
+            .control
+            .session()
+            .filter(|_| self.control.is_connected())
+        {
             return SourceVerdict::Refuse {
                 status: 403,
-                reason: format!(
-                    "{}'s live input is taken by {}",
-                    self.station, on.username
-                ),
+                reason: format!("{}'s live input is taken by {}", self.station, on.username),
             };
         }
         let mut input = match LiveInput::new(&format!("{}-live", self.station)) {
@@ -344,7 +345,11 @@ impl LiveGate {
             inner.feeder = Some(feeder.clone());
             inner.generation
         };
-        tracing::info!("{} station: {username} connected to {}", self.station, self.mount);
+        tracing::info!(
+            "{} station: {username} connected to {}",
+            self.station,
+            self.mount
+        );
         SourceVerdict::Accept {
             sink: Box::new(Sink {
                 gate: self.clone(),

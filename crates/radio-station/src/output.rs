@@ -36,7 +36,9 @@ impl std::str::FromStr for Codec {
         match s.to_ascii_lowercase().as_str() {
             "mp3" | "mpeg" => Ok(Codec::Mp3),
             "opus" | "ogg" => Ok(Codec::Opus),
-            other => Err(format!("unknown codec {other:?} (expected \"mp3\" or \"opus\")")),
+            other => Err(format!(
+                "unknown codec {other:?} (expected \"mp3\" or \"opus\")"
+            )),
         }
     }
 }

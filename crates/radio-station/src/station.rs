@@ -179,12 +179,12 @@ impl StationBuilder {
                 Target::Upstream(push) => {
                     let runtime = match &self.runtime {
                         Some(h) => h.clone(),
-                        None => tokio::runtime::Handle::try_current().map_err(|_| {
-                            Error::Output {
+                        None => {
+                            tokio::runtime::Handle::try_current().map_err(|_| Error::Output {
                                 output: output.describe(),
                                 message: "an upstream output needs a tokio runtime".into(),
-                            }
-                        })?,
+                            })?
+                        }
                     };
                     let mut push = push.clone();
                     let info = output.source_info();
@@ -673,4 +673,3 @@ impl Worker {
         false
     }
 }
-
