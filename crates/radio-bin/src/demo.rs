@@ -1,48 +1,76 @@
 //! The demo station: what `radiopoint` plays with no config, so a fresh install has
 //! something to listen to at `/demo.mp3` with no media at all.
 //!
-//! It is a real station graph on its own thread: a Harbor over AutoDJ (eight generated
-//! songs, crossfaded, with anti-repeat) and the failsafe tone, the true-peak limiter, the
-//! MP3 encoder (128 kbps), and the mount fed from inside the process; titles go to the
-//! mount's ICY metadata as each song starts. It runs on the system clock, a couple of
-//! seconds ahead of real time (what new listeners get as their burst).
+//! It is a station like any configured one (radio-station): a Harbor over shows, a live
+//! input, AutoDJ (eight generated songs, crossfaded, with anti-repeat) and the failsafe
+//! tone; the limiter; MP3 and Opus encoders; titles to ICY, Ogg, status and now-playing.
+//! A DJ goes live on it at `/demo-live` as `dj` with the server's source password.
 
-use crate::onair::OnAir;
+use crate::config::{LiveSpec, OutputSpec, StationSpec};
+use crate::host::build::Music;
 use radio_core::{Block, Event, Metadata, Pull, Source};
-use radio_net::Server;
-use radio_net::mount::SourceInfo;
 use radio_sched::autodj::library::{MemoryLibrary, TrackInfo};
 use radio_sched::autodj::rules::Playlist;
-use radio_sched::autodj::{AutoDj, AutoDjSettings};
-use radio_sched::failsafe::Failsafe;
-use radio_sched::{Clock, SystemClock};
+use radio_station::Format;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The demo's mount.
 pub const MOUNT: &str = "/demo.mp3";
+/// The demo's Opus mount.
+pub const OPUS_MOUNT: &str = "/demo.opus";
+/// Where DJs go live on the demo.
+pub const LIVE_MOUNT: &str = "/demo-live";
+/// The demo DJ's user name (the password is the server's source password).
+pub const DJ: &str = "dj";
 
-/// Starts the demo station feeding [`MOUNT`] on `server`.
-pub fn start(server: &Server) -> anyhow::Result<OnAir> {
-    let mut info = SourceInfo::new("audio/mpeg");
-    info.info.name = Some("radiopoint demo".into());
-    info.info.description = Some("Generated music from radiopoint's own AutoDJ".into());
-    info.info.genre = Some("Demo".into());
-    info.info.bitrate = Some(128);
-    info.audio_info = Some("ice-samplerate=48000;ice-bitrate=128;ice-channels=2".into());
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut settings = AutoDjSettings::default();
-    settings.pick.playlists = vec![Playlist::new("demo", (1..=SONGS).collect())];
-    settings.pick.no_repeat_tracks = 4;
-    settings.pick.no_repeat_artists = 0;
-    let (autodj, _control) = AutoDj::new(Arc::new(library()), settings, clock.clone());
-    OnAir::start(
-        "demo",
-        server,
-        MOUNT,
-        info,
-        vec![Box::new(autodj), Box::new(Failsafe::tone())],
-        clock,
+/// The demo station: AutoDJ of eight generated songs on `/demo.mp3` (MP3 128k) and
+/// `/demo.opus` (Opus 96k), and a live input at `/demo-live`.
+pub fn spec() -> StationSpec {
+    StationSpec {
+        name: "demo".into(),
+        display_name: "radiopoint demo".into(),
+        description: Some("Generated music from radiopoint's own AutoDJ".into()),
+        genre: Some("Demo".into()),
+        url: None,
+        timezone: chrono_tz::UTC,
+        media: Vec::new(),
+        jingles: Vec::new(),
+        jingle_every: 4,
+        loudness: -16.0,
+        crossfade: Duration::from_secs(4),
+        transition: Duration::from_millis(2500),
+        silence_timeout: Duration::from_secs(15),
+        watchdog: Duration::from_secs(30),
+        ogg_chain_titles: false,
+        outputs: vec![
+            OutputSpec {
+                mount: MOUNT.into(),
+                format: Format::mp3(128),
+            },
+            OutputSpec {
+                mount: OPUS_MOUNT.into(),
+                format: Format::opus(96),
+            },
+        ],
+        live: Some(LiveSpec {
+            mount: LIVE_MOUNT.into(),
+            shoutcast_port: None,
+            record: None,
+            entry_grace: Duration::ZERO,
+            exit_grace: Duration::ZERO,
+        }),
+        djs: Vec::new(),
+        shows: Vec::new(),
+        upstreams: Vec::new(),
+    }
+}
+
+/// The demo's music: the generated library, one playlist of it.
+pub fn music() -> Music {
+    Music::Memory(
+        Arc::new(library()),
+        vec![Playlist::new("demo", (1..=SONGS).collect())],
     )
 }
 

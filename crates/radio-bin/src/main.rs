@@ -1,5 +1,5 @@
-//! `radiopoint`: the station host. For now it runs the streaming server, the demo station
-//! and the AutoDJ of a music folder.
+//! `radiopoint`: the station host — the streaming server and the stations of the config
+//! (or the demo station, or the AutoDJ of a music folder).
 //!
 //! ```text
 //! radiopoint                          # embedded default: 127.0.0.1:8000, password hackme
@@ -11,8 +11,7 @@
 
 mod config;
 mod demo;
-mod media;
-mod onair;
+mod host;
 mod statlog;
 
 use anyhow::Context as _;
@@ -20,6 +19,7 @@ use clap::Parser;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use tracing_subscriber::prelude::*;
 
 #[derive(Debug, Parser)]
@@ -35,9 +35,9 @@ struct Args {
     /// Listen on this port instead of the configured one.
     #[arg(short, long)]
     port: Option<u16>,
-    /// Listen on this address instead of the configured one.
-    #[arg(short, long)]
-    bind: Option<std::net::IpAddr>,
+    /// Listen on this address (`ADDR` or `ADDR:PORT`) instead of the configured one.
+    #[arg(short, long, value_name = "ADDR[:PORT]")]
+    bind: Option<String>,
     /// Check the config and exit.
     #[arg(long)]
     check: bool,
@@ -74,8 +74,22 @@ fn main() -> ExitCode {
             cfg.shoutcast_port = p.checked_add(1);
         }
     }
-    if let Some(b) = args.bind {
-        cfg.bind = b;
+    if let Some(b) = &args.bind {
+        match parse_bind(b) {
+            Ok((ip, port)) => {
+                cfg.bind = ip;
+                if let Some(p) = port.filter(|_| args.port.is_none()) {
+                    cfg.port = p;
+                    if cfg.shoutcast_port.is_some() {
+                        cfg.shoutcast_port = p.checked_add(1);
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("radiopoint: --bind {b}: {e}");
+                return ExitCode::from(2);
+            }
+        }
     }
     if args.check {
         println!("config OK");
@@ -87,6 +101,18 @@ fn main() -> ExitCode {
             eprintln!("radiopoint: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `ADDR`, `ADDR:PORT` or `[V6]:PORT`.
+fn parse_bind(s: &str) -> Result<(std::net::IpAddr, Option<u16>), String> {
+    if let Ok(ip) = s.parse() {
+        return Ok((ip, None));
+    }
+    match s.parse::<SocketAddr>() {
+        Ok(a) if a.port() != 0 => Ok((a.ip(), Some(a.port()))),
+        Ok(_) => Err("the port must be from 1 to 65535".into()),
+        Err(_) => Err("not an address (e.g. 0.0.0.0, 127.0.0.1:8000 or [::1]:8000)".into()),
     }
 }
 
@@ -104,7 +130,8 @@ fn run(mut cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow::Re
     let filter = tracing_subscriber::filter::Targets::new()
         .with_default(level(cfg.logging.level))
         .with_target("symphonia", tracing_subscriber::filter::LevelFilter::OFF)
-        .with_target("lofty", tracing_subscriber::filter::LevelFilter::OFF);
+        .with_target("lofty", tracing_subscriber::filter::LevelFilter::OFF)
+        .with_target("radio_sched::harbor", tracing_subscriber::filter::LevelFilter::WARN);
     let mut _guard = None;
     let file_layer = match &cfg.logging.dir {
         Some(dir) => {
@@ -141,7 +168,7 @@ fn run(mut cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow::Re
     let stderr_filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new(format!(
-                "{},symphonia=off,lofty=off",
+                "{},symphonia=off,lofty=off,radio_sched::harbor=warn",
                 level(cfg.logging.level).as_str()
             ))
         });
@@ -186,38 +213,13 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         )?),
         _ => None,
     };
-    let demo = if demo {
-        let station = demo::start(&server)?;
-        tracing::info!(
-            "demo station on air: http://{main_addr}{} (--no-demo to leave it out)",
-            demo::MOUNT
-        );
-        Some(station)
-    } else {
-        None
-    };
-    let media = if media.is_empty() {
-        None
-    } else {
-        let db = cfg
-            .database
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("radiopoint.db"));
-        let srv = server.clone();
-        let dirs = media.clone();
-        // Opening the store and starting the watcher are blocking work.
-        let station = tokio::task::spawn_blocking(move || media::start(&srv, &db, &dirs)).await??;
-        tracing::info!(
-            "AutoDJ of {} on air: http://{main_addr}{}",
-            media
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            media::MOUNT
-        );
-        Some(station)
-    };
+    let stations = host::Stations::new(&server);
+    server.set_host(Arc::new(host::StationHost(stations.clone())));
+    let started = start_stations(&cfg, &server, &stations, demo, media, main_addr).await;
+    if let Err(e) = started {
+        stations.stop_all();
+        return Err(e);
+    }
     tracing::info!(
         "radiopoint listening on http://{main_addr}/ (Shoutcast v1 sources: {})",
         cfg.shoutcast_port.map_or("off".to_string(), |p| format!(
@@ -226,17 +228,140 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         ))
     );
     server.run(listener, shoutcast, shutdown_signal()).await?;
-    if let Some(d) = demo {
-        d.stop();
-    }
-    if let Some(m) = media {
-        tokio::task::spawn_blocking(move || m.stop()).await?;
-    }
+    let s = stations.clone();
+    tokio::task::spawn_blocking(move || s.stop_all()).await?;
     if let Some(s) = stat {
         s.stop();
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Starts the config's stations, the demo or the `--media` station.
+async fn start_stations(
+    cfg: &config::Resolved,
+    server: &radio_net::Server,
+    stations: &Arc<host::Stations>,
+    demo: bool,
+    media: Vec<PathBuf>,
+    main_addr: SocketAddr,
+) -> anyhow::Result<()> {
+    use host::build::Music;
+    let runtime = tokio::runtime::Handle::current();
+    let clock: Arc<dyn radio_sched::Clock> = Arc::new(radio_sched::SystemClock);
+    let mut specs: Vec<config::StationSpec> = cfg.stations.clone();
+    if !media.is_empty() {
+        for d in &media {
+            if !d.is_dir() {
+                anyhow::bail!("--media {}: not a folder", d.display());
+            }
+        }
+        specs.push(config::StationSpec::autodj("default", "/radio.mp3", media));
+    }
+    let needs_store = specs
+        .iter()
+        .any(|s| !s.media.is_empty() || !s.jingles.is_empty());
+    let store = if needs_store {
+        let db = cfg
+            .database
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("radiopoint.db"));
+        let opened = tokio::task::spawn_blocking(move || radio_store::Store::open(&db)).await??;
+        Some(opened)
+    } else {
+        None
+    };
+    for spec in specs {
+        let music = match &store {
+            Some(s) if !spec.media.is_empty() || !spec.jingles.is_empty() => {
+                Music::Store(s.clone())
+            }
+            _ => Music::Memory(
+                Arc::new(radio_sched::autodj::library::MemoryLibrary::files(Vec::new())),
+                Vec::new(),
+            ),
+        };
+        let running = start_one(spec, music, server, &runtime, &clock, Vec::new()).await?;
+        stations.insert(running);
+    }
+    if demo {
+        let password = cfg
+            .server
+            .auth
+            .source_password
+            .clone()
+            .unwrap_or_else(|| "hackme".into());
+        let dj = radio_station::DjAccount {
+            user: demo::DJ.into(),
+            password: password.clone(),
+            ..Default::default()
+        };
+        let running = start_one(
+            demo::spec(),
+            demo::music(),
+            server,
+            &runtime,
+            &clock,
+            vec![dj],
+        )
+        .await?;
+        stations.insert(running);
+        println!(
+            "radiopoint demo station on air (--no-demo to leave it out):\n  \
+             listen:    http://{main_addr}{mp3}  (MP3)   http://{main_addr}{opus}  (Opus)\n  \
+             now:       http://{main_addr}/api/nowplaying/demo\n  \
+             go live:   mount {live}, user {dj}, password {password} (Icecast 2: BUTT, Mixxx, ffmpeg...)\n  \
+             e.g.       ffmpeg -re -i song.mp3 -c:a libmp3lame -b:a 128k -content_type audio/mpeg -f mp3 icecast://{dj}:{password}@{main_addr}{live}",
+            mp3 = demo::MOUNT,
+            opus = demo::OPUS_MOUNT,
+            live = demo::LIVE_MOUNT,
+            dj = demo::DJ,
+        );
+    }
+    for r in stations.all() {
+        let outputs: Vec<String> = r
+            .spec
+            .outputs
+            .iter()
+            .map(|o| format!("http://{main_addr}{} ({})", o.mount, o.format))
+            .collect();
+        tracing::info!(
+            "{} station on air: {}{}",
+            r.spec.name,
+            outputs.join(", "),
+            r.gate
+                .as_ref()
+                .map(|g| format!("; DJs connect to {}", g.mount()))
+                .unwrap_or_default()
+        );
+        if let (Some(live), Some(_)) = (&r.spec.live, &r.gate)
+            && let Some(port) = live.shoutcast_port
+        {
+            let l = radio_net::bind(SocketAddr::new(main_addr.ip(), port))?;
+            server.serve_shoutcast(l, &live.mount);
+            tracing::info!(
+                "{} station: Shoutcast v1 DJs on port {port} (password \"user:password\")",
+                r.spec.name
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn start_one(
+    spec: config::StationSpec,
+    music: host::build::Music,
+    server: &radio_net::Server,
+    runtime: &tokio::runtime::Handle,
+    clock: &Arc<dyn radio_sched::Clock>,
+    extra: Vec<radio_station::DjAccount>,
+) -> anyhow::Result<host::build::Running> {
+    let (server, runtime, clock) = (server.clone(), runtime.clone(), clock.clone());
+    // Opening the library, probing show files and starting the watcher block.
+    tokio::task::spawn_blocking(move || {
+        host::build::start(&spec, music, &server, runtime, clock, extra)
+    })
+    .await?
 }
 
 async fn shutdown_signal() {

@@ -54,6 +54,8 @@ pub struct GateSettings {
     pub exit_grace: Duration,
     /// How far ahead a refusal looks for the next window.
     pub lookahead: Duration,
+    /// A folder that receives each live set as sent, one file per connection.
+    pub record_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for GateSettings {
@@ -62,6 +64,7 @@ impl Default for GateSettings {
             entry_grace: Duration::from_secs(5 * 60),
             exit_grace: Duration::from_secs(60),
             lookahead: Duration::from_secs(60 * 86_400),
+            record_dir: None,
         }
     }
 }
@@ -79,7 +82,7 @@ struct Inner {
 pub struct LiveGate {
     station: String,
     mount: String,
-    control: LiveControl,
+    control: Arc<RwLock<LiveControl>>,
     clock: Arc<dyn Clock>,
     settings: GateSettings,
     inner: Arc<Mutex<Inner>>,
@@ -111,7 +114,7 @@ impl LiveGate {
         LiveGate {
             station: station.to_string(),
             mount: mount.to_string(),
-            control,
+            control: Arc::new(RwLock::new(control)),
             clock,
             settings,
             inner: Arc::new(Mutex::new(Inner {
@@ -133,8 +136,21 @@ impl LiveGate {
     }
 
     /// The live input's handle.
-    pub fn control(&self) -> &LiveControl {
-        &self.control
+    pub fn control(&self) -> LiveControl {
+        self.control
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Points the gate at a new live input (the station rebuilt its Harbor).
+    pub fn set_control(&self, control: LiveControl) {
+        *self.control.write().unwrap_or_else(|p| p.into_inner()) = control;
+    }
+
+    /// The DJ accounts.
+    pub fn accounts(&self) -> Vec<DjAccount> {
+        self.lock().djs.clone()
     }
 
     /// Replaces the DJ accounts (a connected DJ stays).
@@ -159,7 +175,7 @@ impl LiveGate {
             }
         };
         if self
-            .control
+            .control()
             .session()
             .is_some_and(|s| s.username.eq_ignore_ascii_case(user))
         {
@@ -174,7 +190,7 @@ impl LiveGate {
         match kill {
             Some(k) => {
                 k.cancel();
-                self.control.disconnect(Disconnect::Dropped);
+                self.control().disconnect(Disconnect::Dropped);
                 true
             }
             None => false,
@@ -296,10 +312,8 @@ impl LiveGate {
                 };
             }
         };
-        if let Some(on) = self
-            .control
-            .session()
-            .filter(|_| self.control.is_connected())
+        let control = self.control();
+        if let Some(on) = control.session().filter(|_| control.is_connected())
         {
             return SourceVerdict::Refuse {
                 status: 403,
@@ -331,7 +345,7 @@ impl LiveGate {
                 album: None,
             });
         }
-        if let Err(taken) = self.control.connect(Box::new(input), session) {
+        if let Err(taken) = control.connect(Box::new(input), session) {
             return SourceVerdict::Refuse {
                 status: 403,
                 reason: format!("{}'s live input is taken by {}", self.station, taken.by),
@@ -350,12 +364,32 @@ impl LiveGate {
             self.station,
             self.mount
         );
+        let recorder = self.settings.record_dir.as_ref().and_then(|dir| {
+            let ext = match login.head.header("content-type").unwrap_or("audio/mpeg") {
+                t if t.contains("ogg") => "ogg",
+                t if t.contains("aac") || t.contains("mp4") => "aac",
+                t if t.contains("flac") => "flac",
+                _ => "mp3",
+            };
+            let name = format!(
+                "{}-{}-{}.{ext}",
+                self.station,
+                username,
+                now.format("%Y%m%d-%H%M%S")
+            );
+            Recorder::start(&dir.join(name))
+                .map_err(|e| {
+                    tracing::warn!("{} station: cannot record the live set: {e}", self.station)
+                })
+                .ok()
+        });
         SourceVerdict::Accept {
             sink: Box::new(Sink {
                 gate: self.clone(),
                 feeder,
                 generation,
                 kill: kill.clone(),
+                recorder,
             }),
             kill,
         }
@@ -398,13 +432,51 @@ struct Sink {
     feeder: LiveFeeder,
     generation: u64,
     kill: CancellationToken,
+    recorder: Option<Recorder>,
+}
+
+/// A live set written to a file by a thread of its own (no disk writes on the reactor).
+struct Recorder {
+    tx: std::sync::mpsc::SyncSender<bytes::Bytes>,
+}
+
+impl Recorder {
+    fn start(path: &std::path::Path) -> std::io::Result<Recorder> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let file = std::fs::File::create(path)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(1024);
+        let shown = path.display().to_string();
+        std::thread::Builder::new()
+            .name("live-recorder".into())
+            .spawn(move || {
+                use std::io::Write;
+                let mut out = std::io::BufWriter::new(file);
+                for b in rx {
+                    if let Err(e) = out.write_all(&b) {
+                        tracing::warn!("recording {shown}: {e}");
+                        return;
+                    }
+                }
+                if let Err(e) = out.flush() {
+                    tracing::warn!("recording {shown}: {e}");
+                }
+                tracing::info!("live set recorded to {shown}");
+            })?;
+        Ok(Recorder { tx })
+    }
 }
 
 impl SourceSink for Sink {
     fn write(&mut self, data: &[u8]) {
-        self.feeder.push(bytes::Bytes::copy_from_slice(data));
+        let bytes = bytes::Bytes::copy_from_slice(data);
+        if let Some(r) = &self.recorder {
+            let _ = r.tx.try_send(bytes.clone());
+        }
+        self.feeder.push(bytes);
         // The live input kicks at the kick-off time: close the socket then.
-        for d in self.gate.control.take_disconnects() {
+        for d in self.gate.control().take_disconnects() {
             if let Disconnect::Kicked { username, at } = d {
                 tracing::info!(
                     "{} station: {username} kicked at {} (end of their window)",
@@ -424,7 +496,7 @@ impl Drop for Sink {
             inner.kill = None;
             inner.feeder = None;
             drop(inner);
-            self.gate.control.disconnect(Disconnect::Ended);
+            self.gate.control().disconnect(Disconnect::Ended);
             tracing::info!("{} station: the live DJ disconnected", self.gate.station);
         }
     }

@@ -50,8 +50,35 @@ impl Default for StationSettings {
     }
 }
 
+/// What a [`HarborFactory`] makes: the Harbor and the handles the state reads.
+pub struct Parts {
+    /// The Harbor.
+    pub harbor: Harbor,
+    /// AutoDJ's handle (track lengths, the next track).
+    pub autodj: Option<AutoDjControl>,
+    /// The live input's handle (who is connected).
+    pub live: Option<LiveControl>,
+}
+
+impl From<Harbor> for Parts {
+    fn from(harbor: Harbor) -> Parts {
+        Parts {
+            harbor,
+            autodj: None,
+            live: None,
+        }
+    }
+}
+
 /// Builds the station's Harbor; called again after a panic, for a restart.
-pub type HarborFactory = Box<dyn FnMut() -> Result<Harbor> + Send>;
+pub type HarborFactory = Box<dyn FnMut() -> Result<Parts> + Send>;
+
+/// The handles of the Harbor on air now (they change when a restart rebuilds it).
+#[derive(Default, Clone)]
+struct Controls {
+    autodj: Option<AutoDjControl>,
+    live: Option<LiveControl>,
+}
 
 /// How a station is put together; [`StationBuilder::start`] puts it on air.
 pub struct StationBuilder {
@@ -133,9 +160,13 @@ impl StationBuilder {
     /// Puts `harbor` on air. A panic in the station's thread stops the station (logged);
     /// use [`StationBuilder::start_with`] to have it restarted.
     pub fn start(self, harbor: Harbor) -> Result<Station> {
-        let mut harbor = Some(harbor);
+        let mut parts = Some(Parts {
+            harbor,
+            autodj: self.autodj.clone(),
+            live: self.live.clone(),
+        });
         self.start_with(Box::new(move || {
-            harbor
+            parts
                 .take()
                 .ok_or_else(|| Error::Build("the station's harbor cannot be rebuilt".into()))
         }))
@@ -146,7 +177,11 @@ impl StationBuilder {
     /// stay connected).
     pub fn start_with(self, mut build: HarborFactory) -> Result<Station> {
         radio_core_name_check(&self.name)?;
-        let harbor = build()?;
+        let parts = build()?;
+        let controls = Arc::new(std::sync::Mutex::new(Controls {
+            autodj: parts.autodj.clone(),
+            live: parts.live.clone(),
+        }));
         let mut buses: Vec<Bus> = Vec::new();
         let mut states = Vec::new();
         for output in &self.outputs {
@@ -224,20 +259,21 @@ impl StationBuilder {
             state,
             tx,
             stop: stop.clone(),
-            autodj: self.autodj.clone(),
-            live: self.live.clone(),
+            autodj: parts.autodj.clone(),
+            live: parts.live.clone(),
+            controls: controls.clone(),
+            pending: Default::default(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("station-{}", self.name))
-            .spawn(move || worker.run(harbor, build))
+            .spawn(move || worker.run(parts.harbor, build))
             .map_err(Error::Thread)?;
         Ok(Station {
             name: self.name,
             state: rx,
             stop,
             thread: Some(thread),
-            autodj: self.autodj,
-            live: self.live,
+            controls,
         })
     }
 }
@@ -263,8 +299,7 @@ pub struct Station {
     state: watch::Receiver<Arc<StationState>>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
-    autodj: Option<AutoDjControl>,
-    live: Option<LiveControl>,
+    controls: Arc<std::sync::Mutex<Controls>>,
 }
 
 impl std::fmt::Debug for Station {
@@ -289,14 +324,22 @@ impl Station {
         self.state.clone()
     }
 
-    /// AutoDJ's handle, when the station was given one.
-    pub fn autodj(&self) -> Option<&AutoDjControl> {
-        self.autodj.as_ref()
+    /// AutoDJ's handle, when the station has one (it changes after a restart).
+    pub fn autodj(&self) -> Option<AutoDjControl> {
+        self.controls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .autodj
+            .clone()
     }
 
-    /// The live input's handle, when the station was given one.
-    pub fn live(&self) -> Option<&LiveControl> {
-        self.live.as_ref()
+    /// The live input's handle, when the station has one (it changes after a restart).
+    pub fn live(&self) -> Option<LiveControl> {
+        self.controls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .live
+            .clone()
     }
 
     /// Whether the station's thread still runs.
@@ -385,6 +428,9 @@ struct Worker {
     stop: Arc<AtomicBool>,
     autodj: Option<AutoDjControl>,
     live: Option<LiveControl>,
+    controls: Arc<std::sync::Mutex<Controls>>,
+    /// States waiting for their audio to be heard.
+    pending: std::collections::VecDeque<(Time, Arc<StationState>)>,
 }
 
 impl Worker {
@@ -394,7 +440,15 @@ impl Worker {
             let h = match harbor.take() {
                 Some(h) => h,
                 None => match build() {
-                    Ok(h) => h,
+                    Ok(parts) => {
+                        self.autodj = parts.autodj.clone();
+                        self.live = parts.live.clone();
+                        *self.controls.lock().unwrap_or_else(|p| p.into_inner()) = Controls {
+                            autodj: parts.autodj,
+                            live: parts.live,
+                        };
+                        parts.harbor
+                    }
                     Err(e) => {
                         tracing::error!("{} station: cannot restart: {e}", self.name);
                         break;
@@ -446,7 +500,8 @@ impl Worker {
         self.publish();
     }
 
-    fn publish(&self) {
+    fn publish(&mut self) {
+        self.pending.clear();
         self.tx.send_replace(Arc::new(self.state.clone()));
     }
 
@@ -556,8 +611,15 @@ impl Worker {
                 changed |= self.poll_next();
             }
             tick += 1;
+            // A change is announced when listeners hear it: `lead` after it was made.
             if changed {
-                self.publish();
+                self.pending.push_back((at, Arc::new(self.state.clone())));
+            }
+            let now = clock.now();
+            while self.pending.front().is_some_and(|(t, _)| *t <= now) {
+                if let Some((_, st)) = self.pending.pop_front() {
+                    self.tx.send_replace(st);
+                }
             }
             produced += block_len;
         }

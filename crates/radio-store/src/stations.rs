@@ -58,6 +58,14 @@ impl Folder {
             path: path.into(),
         }
     }
+
+    /// A jingles folder.
+    pub fn jingles(path: impl Into<PathBuf>) -> Folder {
+        Folder {
+            kind: FolderKind::Jingles,
+            path: path.into(),
+        }
+    }
 }
 
 fn now_secs() -> i64 {

@@ -1,0 +1,111 @@
+//! The station host: the running stations, and what radio-net hands over to it — the
+//! now-playing API, the stations' live-DJ logins and their metadata updates.
+
+pub mod build;
+mod nowplaying;
+
+use build::Running;
+use radio_net::host::{
+    BoxFuture, Host, HostConnection, MetadataUpdate, MetadataVerdict, SourceLogin, SourceVerdict,
+};
+use radio_net::request::RequestHead;
+use radio_net::Server;
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+/// The stations of one server, by name.
+pub struct Stations {
+    server: Server,
+    map: RwLock<BTreeMap<String, Arc<Running>>>,
+}
+
+impl Stations {
+    /// No stations yet.
+    pub fn new(server: &Server) -> Arc<Stations> {
+        Arc::new(Stations {
+            server: server.clone(),
+            map: RwLock::new(BTreeMap::new()),
+        })
+    }
+
+    /// Adds a running station.
+    pub fn insert(&self, running: Running) {
+        let name = running.spec.name.clone();
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, Arc::new(running));
+    }
+
+    /// A station by name.
+    pub fn get(&self, name: &str) -> Option<Arc<Running>> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Every station.
+    pub fn all(&self) -> Vec<Arc<Running>> {
+        self.map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Stops every station (blocking: joins their threads).
+    pub fn stop_all(&self) {
+        let all: Vec<_> = std::mem::take(&mut *self.map.write().unwrap_or_else(|p| p.into_inner()))
+            .into_values()
+            .collect();
+        for r in all {
+            match Arc::try_unwrap(r) {
+                Ok(r) => r.stop(),
+                Err(r) => drop(r),
+            }
+        }
+    }
+
+    /// The server.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+}
+
+/// radio-net's view of the host.
+pub struct StationHost(pub Arc<Stations>);
+
+impl Host for StationHost {
+    fn wants(&self, head: &RequestHead) -> bool {
+        head.path().starts_with("/api/nowplaying")
+    }
+
+    fn serve(&self, conn: HostConnection) -> BoxFuture {
+        Box::pin(nowplaying::serve(self.0.clone(), conn))
+    }
+
+    fn source(&self, login: &SourceLogin<'_>) -> SourceVerdict {
+        for r in self.0.all() {
+            if let Some(g) = &r.gate
+                && g.mount() == login.mount
+            {
+                return g.login(login);
+            }
+        }
+        SourceVerdict::NotMine
+    }
+
+    fn metadata(&self, update: &MetadataUpdate<'_>) -> MetadataVerdict {
+        for r in self.0.all() {
+            if let Some(g) = &r.gate
+                && g.mount() == update.mount
+            {
+                return g.metadata(update);
+            }
+        }
+        MetadataVerdict::NotMine
+    }
+}
