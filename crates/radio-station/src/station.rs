@@ -549,6 +549,10 @@ impl Worker {
             let events_had_track = !events.is_empty();
             for e in &events {
                 let Event::TrackStart(m) = e;
+                if m.display().is_empty() {
+                    // A stream without tags (a DJ's encoder) announces nothing.
+                    continue;
+                }
                 self.track_start(m, harbor.on_air().unwrap_or("?"), at, &mut chunks)?;
                 changed = true;
             }
