@@ -42,7 +42,7 @@ pub fn spec() -> StationSpec {
         transition: Duration::from_millis(2500),
         silence_timeout: Duration::from_secs(15),
         watchdog: Duration::from_secs(30),
-        ogg_chain_titles: false,
+        ogg_chain_titles: true,
         outputs: vec![
             OutputSpec {
                 mount: MOUNT.into(),

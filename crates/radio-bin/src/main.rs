@@ -131,7 +131,10 @@ fn run(mut cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow::Re
         .with_default(level(cfg.logging.level))
         .with_target("symphonia", tracing_subscriber::filter::LevelFilter::OFF)
         .with_target("lofty", tracing_subscriber::filter::LevelFilter::OFF)
-        .with_target("radio_sched::harbor", tracing_subscriber::filter::LevelFilter::WARN);
+        .with_target(
+            "radio_sched::harbor",
+            tracing_subscriber::filter::LevelFilter::WARN,
+        );
     let mut _guard = None;
     let file_layer = match &cfg.logging.dir {
         Some(dir) => {
@@ -277,7 +280,9 @@ async fn start_stations(
                 Music::Store(s.clone())
             }
             _ => Music::Memory(
-                Arc::new(radio_sched::autodj::library::MemoryLibrary::files(Vec::new())),
+                Arc::new(radio_sched::autodj::library::MemoryLibrary::files(
+                    Vec::new(),
+                )),
                 Vec::new(),
             ),
         };

@@ -313,8 +313,7 @@ impl LiveGate {
             }
         };
         let control = self.control();
-        if let Some(on) = control.session().filter(|_| control.is_connected())
-        {
+        if let Some(on) = control.session().filter(|_| control.is_connected()) {
             return SourceVerdict::Refuse {
                 status: 403,
                 reason: format!("{}'s live input is taken by {}", self.station, on.username),

@@ -17,7 +17,7 @@ use radio_sched::live::LiveControl;
 use radio_sched::{Clock, Harbor, LogEntry, SystemClock, Time};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -33,8 +33,10 @@ pub struct StationSettings {
     pub watchdog: Option<Duration>,
     /// Linear peak under which a block counts as silent (default −50 dBFS).
     pub silence_threshold: f32,
-    /// Opus outputs start a new Ogg chain (with new tags) for each title. Players that
-    /// cannot follow chains get the title only through status and now-playing.
+    /// Opus outputs start a new Ogg chain (with new tags) for each title, which is how
+    /// Ogg players learn titles (Chromium's `<audio>` and ffmpeg follow chains without a
+    /// gap or an error). Off: Ogg listeners get titles only through status, now-playing
+    /// and ICY metadata. Default on.
     pub ogg_chain_titles: bool,
 }
 
@@ -45,8 +47,44 @@ impl Default for StationSettings {
             limiter: Some(LimiterSettings::broadcast()),
             watchdog: Some(Duration::from_secs(30)),
             silence_threshold: 10f32.powf(-50.0 / 20.0),
-            ogg_chain_titles: false,
+            ogg_chain_titles: true,
         }
+    }
+}
+
+/// The time of the audio being made: the clock a station's Harbor and inputs should read
+/// (from [`StationBuilder::audio_clock`]). The station runs `lead` ahead of real time, so
+/// a show due at 21:00 must start in the block listeners hear at 21:00 — made at 20:59:58.
+/// Before the station starts it reads its base clock; then each block's time.
+#[derive(Debug, Clone)]
+pub struct AudioClock {
+    base: Arc<dyn Clock>,
+    micros: Arc<AtomicI64>,
+}
+
+impl AudioClock {
+    fn new(base: Arc<dyn Clock>) -> AudioClock {
+        AudioClock {
+            base,
+            micros: Arc::new(AtomicI64::new(i64::MIN)),
+        }
+    }
+
+    fn set(&self, at: Time) {
+        self.micros.store(at.timestamp_micros(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for AudioClock {
+    fn now(&self) -> Time {
+        match self.micros.load(Ordering::SeqCst) {
+            i64::MIN => self.base.now(),
+            m => chrono::DateTime::from_timestamp_micros(m).unwrap_or_else(|| self.base.now()),
+        }
+    }
+
+    fn sleep_until(&self, until: Time) {
+        self.base.sleep_until(until);
     }
 }
 
@@ -86,6 +124,7 @@ pub struct StationBuilder {
     settings: StationSettings,
     outputs: Vec<Output>,
     clock: Arc<dyn Clock>,
+    audio: AudioClock,
     server: Option<Server>,
     runtime: Option<tokio::runtime::Handle>,
     autodj: Option<AutoDjControl>,
@@ -103,11 +142,13 @@ impl std::fmt::Debug for StationBuilder {
 impl StationBuilder {
     /// A station called `name` (a URL id: letters, digits, `-`, `_`) on the system clock.
     pub fn new(name: &str) -> StationBuilder {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         StationBuilder {
             name: name.to_string(),
             settings: StationSettings::default(),
             outputs: Vec::new(),
-            clock: Arc::new(SystemClock),
+            audio: AudioClock::new(clock.clone()),
+            clock,
             server: None,
             runtime: None,
             autodj: None,
@@ -122,9 +163,17 @@ impl StationBuilder {
     }
 
     /// The clock that paces the station (a `SimClock` renders faster than real time).
+    /// Call it before [`StationBuilder::audio_clock`].
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.audio = AudioClock::new(clock.clone());
         self.clock = clock;
         self
+    }
+
+    /// The clock the Harbor and its inputs should read: the time of the block being made
+    /// (see [`AudioClock`]).
+    pub fn audio_clock(&self) -> Arc<dyn Clock> {
+        Arc::new(self.audio.clone())
     }
 
     /// The server whose mounts the station feeds (needed for mount outputs).
@@ -263,6 +312,7 @@ impl StationBuilder {
             live: parts.live.clone(),
             controls: controls.clone(),
             pending: Default::default(),
+            audio: self.audio.clone(),
         };
         let thread = std::thread::Builder::new()
             .name(format!("station-{}", self.name))
@@ -431,6 +481,7 @@ struct Worker {
     controls: Arc<std::sync::Mutex<Controls>>,
     /// States waiting for their audio to be heard.
     pending: std::collections::VecDeque<(Time, Arc<StationState>)>,
+    audio: AudioClock,
 }
 
 impl Worker {
@@ -543,9 +594,11 @@ impl Worker {
             }
             // The audio time of this block: what listeners hear `lead` from now.
             let at = started + produced;
+            self.audio.set(at);
             events.clear();
             harbor.pull(&mut block, &mut events);
-            let mut changed = self.read_log(&mut harbor, at);
+            let transitioned = self.read_log(&mut harbor, at);
+            let mut changed = transitioned;
             let events_had_track = !events.is_empty();
             for e in &events {
                 let Event::TrackStart(m) = e;
@@ -594,7 +647,7 @@ impl Worker {
                 }
             }
             // Slower-moving state: the live DJ, upstreams, the next track (every 250 ms).
-            if tick.is_multiple_of(12) {
+            if tick.is_multiple_of(12) || transitioned {
                 let live = self.live.as_ref().and_then(|l| {
                     l.session().map(|s| LiveState {
                         username: s.username,

@@ -135,7 +135,11 @@ fn every_output_carries_the_same_program_and_titles_follow_the_audio() {
     assert_eq!(track.input, "autodj");
     assert_eq!(track.duration, Some(6.0), "length from AutoDJ's pick");
     let next = st.next.clone().expect("the next track is known");
-    assert_ne!(Some(next.id), track.id, "anti-repeat: not the same track next");
+    assert_ne!(
+        Some(next.id),
+        track.id,
+        "anti-repeat: not the same track next"
+    );
     assert_eq!(st.on_air.as_deref(), Some("autodj"));
     assert_eq!(st.outputs.len(), 3);
     for m in ["/tones.mp3", "/tones.opus", "/tones-low.mp3"] {
@@ -146,10 +150,16 @@ fn every_output_carries_the_same_program_and_titles_follow_the_audio() {
     // Starts are 6 s apart less the 1 s crossfade, on the audio clock.
     let starts: Vec<Time> = st.history.iter().map(|t| t.started).collect();
     let gap = (starts[0] - starts[1]).num_milliseconds();
-    assert!((4_900..=5_100).contains(&gap), "{gap} ms between track starts");
+    assert!(
+        (4_900..=5_100).contains(&gap),
+        "{gap} ms between track starts"
+    );
     drop(station);
     for m in ["/tones.mp3", "/tones.opus"] {
-        assert!(!server.mount(m).unwrap().is_live(), "{m} ends with the station");
+        assert!(
+            !server.mount(m).unwrap().is_live(),
+            "{m} ends with the station"
+        );
     }
 }
 
@@ -213,14 +223,20 @@ fn a_panic_in_the_station_thread_restarts_it_and_listeners_stay() {
     let st = wait_for(&mut rx, "a restart", |s| s.restarts == 1);
     assert!(st.running);
     assert!(panicked.load(Ordering::SeqCst));
-    assert_eq!(builds.load(Ordering::SeqCst), 2, "the harbor was rebuilt once");
+    assert_eq!(
+        builds.load(Ordering::SeqCst),
+        2,
+        "the harbor was rebuilt once"
+    );
     let mount = server.mount("/fragile.mp3").unwrap();
     assert!(mount.is_live(), "the mount's source never left");
     let before = mount.status().bytes_read;
     wait_for(&mut rx, "the rebuilt harbor's track", |s| {
         s.history.len() >= 2 && s.on_air.as_deref() == Some("fragile")
     });
-    wait_for(&mut rx, "more audio", |_| mount.status().bytes_read > before);
+    wait_for(&mut rx, "more audio", |_| {
+        mount.status().bytes_read > before
+    });
     assert!(station.is_running());
 }
 
@@ -320,13 +336,22 @@ fn the_live_gate_says_why_it_refuses() {
     assert_eq!((ok.username.as_str(), ok.kickoff), ("alice", None));
     assert_eq!(ok.title.as_deref(), Some("alice live"));
     // Shoutcast v1 style: the user in the password field.
-    assert_eq!(gate.check("", "alice:secret", now).unwrap().username, "alice");
-    assert_eq!(gate.check("source", "alice:secret", now).unwrap().username, "alice");
+    assert_eq!(
+        gate.check("", "alice:secret", now).unwrap().username,
+        "alice"
+    );
+    assert_eq!(
+        gate.check("source", "alice:secret", now).unwrap().username,
+        "alice"
+    );
     // A stream key alone.
     assert_eq!(gate.check("x", "k3y-dave", now).unwrap().username, "dave");
     let wrong = gate.check("alice", "nope", now).unwrap_err();
     assert_eq!(wrong.status, 401);
-    assert!(wrong.reason.contains("wrong user name or password"), "{wrong:?}");
+    assert!(
+        wrong.reason.contains("wrong user name or password"),
+        "{wrong:?}"
+    );
     let banned = gate.check("carol", "pw", now).unwrap_err();
     assert_eq!(banned.status, 403);
     assert!(banned.reason.contains("banned"), "{banned:?}");
@@ -334,7 +359,9 @@ fn the_live_gate_says_why_it_refuses() {
     let early = gate.check("bob", "pw", now).unwrap_err();
     assert_eq!(early.status, 403);
     assert!(
-        early.reason.contains("next window opens 2026-12-04T20:55:00Z"),
+        early
+            .reason
+            .contains("next window opens 2026-12-04T20:55:00Z"),
         "{early:?}"
     );
     let inside = gate

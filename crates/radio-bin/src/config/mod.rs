@@ -241,7 +241,11 @@ pub fn locate(text: &str, key: &str) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-pub(crate) fn value_err(path: &Path, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+pub(crate) fn value_err(
+    path: &Path,
+    key: impl Into<String>,
+    message: impl Into<String>,
+) -> ConfigError {
     ConfigError::Value {
         path: path.to_path_buf(),
         line: None,
@@ -267,7 +271,11 @@ pub(crate) fn secs(
     }
 }
 
-pub(crate) fn positive(path: &Path, key: &str, v: Option<u64>) -> Result<Option<usize>, ConfigError> {
+pub(crate) fn positive(
+    path: &Path,
+    key: &str,
+    v: Option<u64>,
+) -> Result<Option<usize>, ConfigError> {
     match v {
         Some(0) => Err(value_err(path, key, "must be greater than 0")),
         v => Ok(v.map(|n| n as usize)),

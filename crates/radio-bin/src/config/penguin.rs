@@ -202,9 +202,10 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
     }
     for (i, m) in raw.Mounts.unwrap_or_default().into_iter().enumerate() {
         let key = |k: &str| format!("Mounts[{i}].{k}");
-        let name = m.Name.filter(|n| !n.trim().is_empty()).ok_or_else(|| {
-            value_err(file, key("Name"), "is missing: every mount needs a name")
-        })?;
+        let name = m
+            .Name
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| value_err(file, key("Name"), "is missing: every mount needs a name"))?;
         let path = format!("/{}", name.trim_start_matches('/'));
         check_mount_path(file, &key("Name"), &path)?;
         if s.mounts.iter().any(|x| x.path == path) {

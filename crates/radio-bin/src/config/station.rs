@@ -311,7 +311,8 @@ fn resolve_station(
     base: &Path,
 ) -> Result<StationSpec, ConfigError> {
     let k = |sub: &str| format!("{key}.{sub}");
-    radio_store::stations::check_name(&s.name).map_err(|e| value_err(file, k("name"), e.to_string()))?;
+    radio_store::stations::check_name(&s.name)
+        .map_err(|e| value_err(file, k("name"), e.to_string()))?;
     let timezone = match &s.timezone {
         None => chrono_tz::UTC,
         Some(tz) => tz.parse().map_err(|_| {
@@ -342,7 +343,9 @@ fn resolve_station(
         return Err(value_err(
             file,
             k("loudness"),
-            format!("{loudness} LUFS is outside −40…−5 (−16 is usual for streams, −23 for broadcast)"),
+            format!(
+                "{loudness} LUFS is outside −40…−5 (−16 is usual for streams, −23 for broadcast)"
+            ),
         ));
     }
     let outputs = s
@@ -380,7 +383,10 @@ fn resolve_station(
         return Err(value_err(
             file,
             k("live.mount"),
-            format!("{} is also an output; DJs need a mount of their own", l.mount),
+            format!(
+                "{} is also an output; DJs need a mount of their own",
+                l.mount
+            ),
         ));
     }
     let djs = s
@@ -423,7 +429,7 @@ fn resolve_station(
             3600.0,
         )?,
         watchdog: seconds(file, &k("watchdog"), s.watchdog, 30.0, 1.0, 86_400.0)?,
-        ogg_chain_titles: s.ogg_chain_titles.unwrap_or(false),
+        ogg_chain_titles: s.ogg_chain_titles.unwrap_or(true),
         outputs,
         live,
         djs,
@@ -528,7 +534,10 @@ fn resolve_dj(d: RawDj, key: &str, file: &Path, base: &Path) -> Result<DjSpec, C
         return Err(value_err(
             file,
             format!("{key}.user"),
-            format!("{:?}: a DJ's user name may not be empty or hold ':' or spaces", d.user),
+            format!(
+                "{:?}: a DJ's user name may not be empty or hold ':' or spaces",
+                d.user
+            ),
         ));
     }
     if d.password.as_deref().is_none_or(str::is_empty) && d.stream_key.is_none() {
@@ -572,21 +581,22 @@ fn resolve_show(
             .file_stem()
             .map_or("show".into(), |n| n.to_string_lossy().into_owned())
     });
-    let at = s
-        .at
-        .as_deref()
-        .map(|a| {
-            chrono::DateTime::parse_from_rfc3339(a)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|e| {
-                    value_err(
-                        file,
-                        format!("{key}.at"),
-                        format!("{a:?} is not an RFC 3339 time like 2026-12-04T21:00:00+01:00 ({e})"),
-                    )
-                })
-        })
-        .transpose()?;
+    let at =
+        s.at.as_deref()
+            .map(|a| {
+                chrono::DateTime::parse_from_rfc3339(a)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|e| {
+                        value_err(
+                            file,
+                            format!("{key}.at"),
+                            format!(
+                                "{a:?} is not an RFC 3339 time like 2026-12-04T21:00:00+01:00 ({e})"
+                            ),
+                        )
+                    })
+            })
+            .transpose()?;
     let when = match (at, s.rrule) {
         (Some(at), None) => ShowTime::At(at),
         (first, Some(rule)) => {
@@ -690,7 +700,7 @@ impl StationSpec {
             transition: Duration::from_millis(2500),
             silence_timeout: Duration::from_secs(15),
             watchdog: Duration::from_secs(30),
-            ogg_chain_titles: false,
+            ogg_chain_titles: true,
             outputs: vec![OutputSpec {
                 mount: mount.to_string(),
                 format: Format::mp3(128),

@@ -156,9 +156,9 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
         s.hostname = v;
     }
     if let Some(b) = raw.server.bind {
-        r.bind = b.parse().map_err(|_| {
-            value_err(file, "server.bind", format!("{b:?} is not an IP address"))
-        })?;
+        r.bind = b
+            .parse()
+            .map_err(|_| value_err(file, "server.bind", format!("{b:?} is not an IP address")))?;
     }
     if let Some(p) = raw.server.port {
         if p == 0 {
@@ -394,9 +394,10 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
                 ));
             }
         };
-        let password = p.password.or(url.password).ok_or_else(|| {
-            value_err(file, key("password"), "is missing (or put it in the URL)")
-        })?;
+        let password = p
+            .password
+            .or(url.password)
+            .ok_or_else(|| value_err(file, key("password"), "is missing (or put it in the URL)"))?;
         let mut c = PushConfig::new(p.url, password, "audio/mpeg");
         c.username = p.username.or(url.user).unwrap_or_else(|| "source".into());
         c.protocol = protocol;

@@ -93,7 +93,11 @@ pub fn start(
                 .collect();
             store.set_folders(lib.station(), &folders)?;
             let playlists = lib.playlists();
-            (lib.clone() as Arc<dyn Library>, playlists, Some((store, lib, folders)))
+            (
+                lib.clone() as Arc<dyn Library>,
+                playlists,
+                Some((store, lib, folders)),
+            )
         }
     };
     let playlists = Arc::new(RwLock::new(playlists));
@@ -150,9 +154,28 @@ pub fn start(
             );
         }
     }
+    let mut builder = StationBuilder::new(&name)
+        .server(server)
+        .runtime(runtime)
+        .clock(clock.clone())
+        .settings(StationSettings {
+            watchdog: Some(spec.watchdog),
+            ogg_chain_titles: spec.ogg_chain_titles,
+            ..StationSettings::default()
+        });
+    let info = StreamInfo {
+        name: Some(spec.display_name.clone()),
+        description: spec.description.clone(),
+        genre: spec.genre.clone(),
+        url: spec.url.clone(),
+        public: None,
+        bitrate: None,
+    };
+    // The Harbor and its inputs read the time of the audio being made.
+    let audio = builder.audio_clock();
     let factory = {
         let spec = spec.clone();
-        let clock = clock.clone();
+        let clock = audio.clone();
         let gate = gate.clone();
         let library = library.clone();
         let playlists = playlists.clone();
@@ -207,28 +230,12 @@ pub fn start(
             })
         }
     };
-    let mut builder = StationBuilder::new(&name)
-        .server(server)
-        .runtime(runtime)
-        .clock(clock.clone())
-        .settings(StationSettings {
-            watchdog: Some(spec.watchdog),
-            ogg_chain_titles: spec.ogg_chain_titles,
-            ..StationSettings::default()
-        });
-    let info = StreamInfo {
-        name: Some(spec.display_name.clone()),
-        description: spec.description.clone(),
-        genre: spec.genre.clone(),
-        url: spec.url.clone(),
-        public: None,
-        bitrate: None,
-    };
     for o in &spec.outputs {
         builder = builder.output(Output::mount(&o.mount, o.format).with_info(info.clone()));
     }
     for u in &spec.upstreams {
-        builder = builder.output(Output::upstream(u.push.clone(), u.format).with_info(info.clone()));
+        builder =
+            builder.output(Output::upstream(u.push.clone(), u.format).with_info(info.clone()));
     }
     let station = builder
         .start_with(Box::new(factory))
@@ -270,7 +277,9 @@ pub fn start(
                             summary.added + summary.updated + summary.moved
                         );
                     } else if summary.changed() {
-                        tracing::info!("{label} station: media library: {summary}; {playable} playable tracks");
+                        tracing::info!(
+                            "{label} station: media library: {summary}; {playable} playable tracks"
+                        );
                     }
                 },
             )?)
@@ -449,10 +458,9 @@ fn fetch_calendar(source: &CalendarSource, tz: chrono_tz::Tz) -> anyhow::Result<
                 .timeout_global(Some(Duration::from_secs(30)))
                 .build()
                 .into();
-            let mut resp = agent
-                .get(url)
-                .call()
-                .with_context(|| format!("fetching {}", radio_station::output::strip_credentials(url)))?;
+            let mut resp = agent.get(url).call().with_context(|| {
+                format!("fetching {}", radio_station::output::strip_credentials(url))
+            })?;
             resp.body_mut()
                 .with_config()
                 .limit(4 << 20)

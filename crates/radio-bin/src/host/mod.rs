@@ -5,11 +5,11 @@ pub mod build;
 mod nowplaying;
 
 use build::Running;
+use radio_net::Server;
 use radio_net::host::{
     BoxFuture, Host, HostConnection, MetadataUpdate, MetadataVerdict, SourceLogin, SourceVerdict,
 };
 use radio_net::request::RequestHead;
-use radio_net::Server;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 

@@ -83,9 +83,12 @@ pub async fn serve(stations: Arc<Stations>, conn: HostConnection) {
             }
         }
         _ => {
-            json_response(404, &json!({"error": format!("no such route: {}", head.path())}))
-                .send(&mut stream)
-                .await;
+            json_response(
+                404,
+                &json!({"error": format!("no such route: {}", head.path())}),
+            )
+            .send(&mut stream)
+            .await;
         }
     }
 }
