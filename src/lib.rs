@@ -14,4 +14,5 @@
 pub use radio_core as core;
 pub use radio_net as net;
 pub use radio_sched as sched;
+pub use radio_station as station;
 pub use radio_store as store;
