@@ -77,6 +77,74 @@ fn bad_config_exits_2_naming_the_key() {
     );
 }
 
+/// A station config with one mistake: `radiopoint --check` exits 2 with an error that
+/// names the file, the line, the key and the problem.
+fn station_error(mistake: (&str, &str)) -> String {
+    let good = [
+        ("name", "name = \"rock\""),
+        ("timezone", "timezone = \"Europe/Paris\""),
+        ("loudness", "loudness = -16.0"),
+        ("codec", "codec = \"mp3\""),
+        ("bitrate", "bitrate = 128"),
+        ("at", "at = \"2026-12-04T21:00:00+01:00\""),
+        ("url", "url = \"http://source:pw@127.0.0.1:9/rock.mp3\""),
+    ];
+    let line = |k: &str| {
+        if k == mistake.0 {
+            mistake.1.to_string()
+        } else {
+            good.iter().find(|g| g.0 == k).unwrap().1.to_string()
+        }
+    };
+    let text = format!(
+        "[server]\nport = 8000\n\n[[station]]\nname = \"pop\"\n\n[[station]]\n{}\n{}\n{}\nmedia = [\"music\"]\n\n\
+         [[station.output]]\nmount = \"/rock.mp3\"\n\n[[station.output]]\nmount = \"/rock.opus\"\n{}\n{}\n\n\
+         [[station.show]]\nfile = \"f.mp3\"\n{}\n\n[[station.upstream]]\n{}\n",
+        line("name"),
+        line("timezone"),
+        line("loudness"),
+        line("codec"),
+        line("bitrate"),
+        line("at"),
+        line("url"),
+    );
+    let out = run_config("radiopoint.toml", &text);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{text}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn station_config_errors_name_file_line_key_and_problem() {
+    let err = station_error(("bitrate", "bitrate = 100"));
+    assert!(
+        err.contains("radiopoint.toml:19: station[1].output[1].bitrate: MP3 bitrate 100"),
+        "{err}"
+    );
+    let err = station_error(("codec", "codec = \"aac\""));
+    assert!(
+        err.contains("radiopoint.toml:18: station[1].output[1].codec: unknown codec \"aac\""),
+        "{err}"
+    );
+    let err = station_error(("timezone", "timezone = \"Mars/Olympus\""));
+    assert!(
+        err.contains(":9: station[1].timezone: \"Mars/Olympus\" is not an IANA time zone"),
+        "{err}"
+    );
+    let err = station_error(("name", "name = \"pop\""));
+    assert!(err.contains(":8: station[1].name: station \"pop\" is configured twice"), "{err}");
+    let err = station_error(("at", "at = \"friday 9pm\""));
+    assert!(err.contains(":23: station[1].show[0].at: \"friday 9pm\" is not an RFC 3339"), "{err}");
+    let err = station_error(("url", "url = \"http://127.0.0.1:9/rock.mp3\""));
+    assert!(err.contains(":25: station[1].upstream[0].password: is missing"), "{err}");
+    let err = station_error(("loudness", "loudness = 3"));
+    assert!(err.contains(":10: station[1].loudness"), "{err}");
+    // A key we do not know is named with its line by the TOML reader.
+    let err = station_error(("loudness", "loudnes = -16.0"));
+    assert!(err.contains("loudnes") && err.contains("line 10"), "{err}");
+}
+
 #[test]
 fn embedded_default_serves_status() {
     let port = free_port();
