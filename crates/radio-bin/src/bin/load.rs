@@ -66,9 +66,10 @@ const RAMP_TICK: Duration = Duration::from_millis(5);
     about = "Open N HTTP listeners against a stream and report throughput, stalls, TTFB and server CPU/RSS"
 )]
 struct Args {
-    /// Stream URL, e.g. http://127.0.0.1:8000/live.mp3 (plain http only).
-    #[arg(long)]
-    url: String,
+    /// Stream URL, e.g. http://127.0.0.1:8000/live.mp3 (plain http only). Repeat it to
+    /// spread the listeners over several streams, round-robin (one per station, say).
+    #[arg(long, required = true)]
+    url: Vec<String>,
     /// Number of listener connections to open.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
     listeners: u32,
@@ -650,12 +651,16 @@ struct Outcome {
 }
 
 async fn run(args: Args) -> anyhow::Result<Outcome> {
-    let target = parse_url(&args.url)?;
-    let addr = tokio::net::lookup_host(&target.connect_to)
-        .await
-        .with_context(|| format!("resolving {}", target.connect_to))?
-        .next()
-        .with_context(|| format!("{} resolves to no address", target.connect_to))?;
+    let mut targets = Vec::new();
+    for url in &args.url {
+        let target = parse_url(url)?;
+        let addr = tokio::net::lookup_host(&target.connect_to)
+            .await
+            .with_context(|| format!("resolving {}", target.connect_to))?
+            .next()
+            .with_context(|| format!("{} resolves to no address", target.connect_to))?;
+        targets.push((target, addr));
+    }
     let baseline = match args.pid {
         Some(pid) => Some(sample_proc(pid).context("--pid")?),
         None => None,
@@ -670,15 +675,20 @@ async fn run(args: Args) -> anyhow::Result<Outcome> {
         );
     }
 
-    let mut request = format!(
-        "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: radiopoint-load\r\n",
-        target.path, target.authority
-    );
-    if args.icy {
-        request.push_str("Icy-MetaData: 1\r\n");
-    }
-    request.push_str("\r\n");
-    let request: Arc<[u8]> = Arc::from(request.into_bytes());
+    let requests: Vec<(SocketAddr, Arc<[u8]>)> = targets
+        .iter()
+        .map(|(target, addr)| {
+            let mut request = format!(
+                "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: radiopoint-load\r\n",
+                target.path, target.authority
+            );
+            if args.icy {
+                request.push_str("Icy-MetaData: 1\r\n");
+            }
+            request.push_str("\r\n");
+            (*addr, Arc::from(request.into_bytes()))
+        })
+        .collect();
     let stall = Duration::from_millis(args.stall_ms);
     let total = args.listeners as usize;
 
@@ -694,7 +704,8 @@ async fn run(args: Args) -> anyhow::Result<Outcome> {
         let due = (ramp_start.elapsed().as_secs_f64() * f64::from(args.ramp)) as usize + 1;
         while spawned < due.min(total) {
             let stat = Arc::clone(&stats[spawned]);
-            tasks.spawn(run_listener(stat, addr, Arc::clone(&request), stall));
+            let (addr, request) = &requests[spawned % requests.len()];
+            tasks.spawn(run_listener(stat, *addr, Arc::clone(request), stall));
             spawned += 1;
         }
     }
@@ -727,7 +738,7 @@ async fn run(args: Args) -> anyhow::Result<Outcome> {
 
     // Tally.
     let mut report = Report {
-        url: args.url.clone(),
+        url: args.url.join(" "),
         listeners_requested: args.listeners,
         ramp_per_sec: args.ramp,
         duration_secs: args.duration,
