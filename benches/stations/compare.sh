@@ -25,7 +25,16 @@ done
 dir=$(mktemp -d)
 chmod 777 "$dir"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$dir"; }
+cleanup() {
+  local rc=$?
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ "$rc" != 0 ]; then
+    echo "compare.sh: failed (exit $rc); logs kept in $dir" >&2
+    tail -5 "$dir"/*.log >&2 2>/dev/null || true
+  else
+    rm -rf "$dir"
+  fi
+}
 trap cleanup EXIT
 mkdir -p "$dir/music"
 for i in 1 2 3 4 5; do
@@ -78,7 +87,8 @@ for n in $counts; do
   done
   $bin/radiopoint --config "$cfg" --no-demo 2> "$dir/rp-$n.log" &
   rp=$!; pids+=("$rp")
-  wait_for 60 curl -sf "http://127.0.0.1:$port/api/nowplaying/s$n"
+  wait_for 180 curl -sf "http://127.0.0.1:$port/api/nowplaying/s$n" \
+    || { echo "compare.sh: $n stations did not come up" >&2; exit 1; }
   sleep 10 # let every watcher's start-up scan (all unchanged) finish
   urls=()
   for i in $(seq "$n"); do urls+=(--url "http://127.0.0.1:$port/s$i.mp3"); done
@@ -129,7 +139,10 @@ LIQ
   liquidsoap "$dir/l$i.liq" > "$dir/l$i.log" 2>&1 &
   liq_pids+=($!); pids+=($!)
 done
-for i in $(seq "$liq_count"); do wait_for 120 curl -sf -r 0-1 -o /dev/null "http://127.0.0.1:18690/l$i.mp3"; done
+mounted() { curl -sf http://127.0.0.1:18690/status-json.xsl | grep -q "/l$1.mp3"; }
+for i in $(seq "$liq_count"); do
+  wait_for 180 mounted "$i" || { echo "compare.sh: liquidsoap $i never reached icecast2" >&2; exit 1; }
+done
 sleep 10
 urls=()
 for i in $(seq "$liq_count"); do urls+=(--url "http://127.0.0.1:18690/l$i.mp3"); done

@@ -133,11 +133,20 @@ fn station_config_errors_name_file_line_key_and_problem() {
         "{err}"
     );
     let err = station_error(("name", "name = \"pop\""));
-    assert!(err.contains(":8: station[1].name: station \"pop\" is configured twice"), "{err}");
+    assert!(
+        err.contains(":8: station[1].name: station \"pop\" is configured twice"),
+        "{err}"
+    );
     let err = station_error(("at", "at = \"friday 9pm\""));
-    assert!(err.contains(":23: station[1].show[0].at: \"friday 9pm\" is not an RFC 3339"), "{err}");
+    assert!(
+        err.contains(":23: station[1].show[0].at: \"friday 9pm\" is not an RFC 3339"),
+        "{err}"
+    );
     let err = station_error(("url", "url = \"http://127.0.0.1:9/rock.mp3\""));
-    assert!(err.contains(":25: station[1].upstream[0].password: is missing"), "{err}");
+    assert!(
+        err.contains(":25: station[1].upstream[0].password: is missing"),
+        "{err}"
+    );
     let err = station_error(("loudness", "loudness = 3"));
     assert!(err.contains(":10: station[1].loudness"), "{err}");
     // A key we do not know is named with its line by the TOML reader.

@@ -431,23 +431,22 @@ fn autodj_plays_a_minute_without_a_gap_and_titles_change_with_the_audio() {
 fn a_dj_goes_on_air_within_a_second_and_silence_hands_back_to_autodj() {
     let dir = TempDir::new("st-live");
     music(&dir);
-    let cal = dir.path().join("bob.ics");
+    // Bob's air time: a calendar served over HTTP, one event tomorrow.
     let tomorrow = Utc::now() + chrono::Duration::days(1);
-    std::fs::write(
-        &cal,
-        format!(
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:bob-1\r\nDTSTART:{}\r\nDURATION:PT1H\r\nSUMMARY:Bob\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-            tomorrow.format("%Y%m%dT%H%M%SZ")
-        ),
-    )
-    .unwrap();
+    let ics = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:bob-1\r\nDTSTART:{}\r\nDURATION:PT1H\r\nSUMMARY:Bob\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        tomorrow.format("%Y%m%dT%H%M%SZ")
+    );
+    let cal_port = serve_text(ics, "text/calendar");
     let rp = start_radiopoint(
         &dir,
-        "[[station]]\nname = \"rock\"\nmedia = [\"music\"]\nsilence_timeout = 3.0\ntransition = 1.0\n\
-         [[station.output]]\nmount = \"/rock.mp3\"\n\
-         [station.live]\nmount = \"/rock-live\"\nentry_grace = 0\n\
-         [[station.dj]]\nuser = \"alice\"\npassword = \"secret\"\n\
-         [[station.dj]]\nuser = \"bob\"\npassword = \"pw\"\ncalendar = \"bob.ics\"\n",
+        &format!(
+            "[[station]]\nname = \"rock\"\nmedia = [\"music\"]\nsilence_timeout = 3.0\ntransition = 1.0\n\
+             [[station.output]]\nmount = \"/rock.mp3\"\n\
+             [station.live]\nmount = \"/rock-live\"\nentry_grace = 0\nrecord = \"sets\"\n\
+             [[station.dj]]\nuser = \"alice\"\npassword = \"secret\"\n\
+             [[station.dj]]\nuser = \"bob\"\npassword = \"pw\"\ncalendar = \"http://127.0.0.1:{cal_port}/bob.ics\"\n"
+        ),
     );
     let mut events = Events::open(rp.port, "rock");
     events.wait("AutoDJ on air", ARRIVE, |v| v["on_air"] == "autodj");
@@ -508,6 +507,7 @@ fn a_dj_goes_on_air_within_a_second_and_silence_hands_back_to_autodj() {
     let on = time_of(&transition_to(&live, "live").expect("a transition to live")["at"]);
     // `on` is when listeners hear the switch; the Harbor made it LEAD earlier.
     let delay = (on - LEAD - dj_started).num_milliseconds();
+    eprintln!("the DJ took the air {delay} ms after ffmpeg started");
     assert!(
         delay < 1000,
         "the DJ took the air {delay} ms after connecting"
@@ -549,6 +549,40 @@ fn a_dj_goes_on_air_within_a_second_and_silence_hands_back_to_autodj() {
         g.is_empty(),
         "gaps before and through the switch to the DJ: {g:?}"
     );
+    // The set was recorded as sent: 6 s of tone and 3+ s of silence at 128 kbit/s so far.
+    let sets: Vec<_> = std::fs::read_dir(dir.path().join("sets"))
+        .expect("the recordings folder")
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let name = sets[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("rock-alice-") && name.ends_with(".mp3"),
+        "{name}"
+    );
+    let size = std::fs::metadata(&sets[0]).unwrap().len();
+    assert!(size > 140_000, "{name}: {size} bytes");
+}
+
+/// Serves `body` to every request on a port of its own (a calendar host); returns the port.
+fn serve_text(body: String, content_type: &'static str) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    port
 }
 
 #[test]

@@ -167,6 +167,8 @@ pub struct Mount {
     low_water: AtomicU64,
     /// The task writing to this mount's listeners, while it has any.
     pub(crate) driver: Mutex<Option<tokio::sync::mpsc::Sender<crate::listener::DriverCmd>>>,
+    /// A problem its source reports (a station's silence watchdog), shown on status pages.
+    warning: Mutex<Option<String>>,
 }
 
 /// A consistent snapshot of a mount for status pages.
@@ -218,6 +220,8 @@ pub struct MountStatus {
     pub max_listeners: Option<usize>,
     /// Ogg subtype (`Vorbis`, `Opus`), when Ogg.
     pub format: StreamFormat,
+    /// A problem the source reports ("silent for 35 s").
+    pub warning: Option<String>,
 }
 
 impl Mount {
@@ -258,6 +262,7 @@ impl Mount {
             on_demand,
             demand: tokio::sync::Notify::new(),
             driver: Mutex::new(None),
+            warning: Mutex::new(None),
             low_water: AtomicU64::new(u64::MAX),
         }
     }
@@ -627,6 +632,11 @@ impl Mount {
             hidden: self.config.hidden,
             max_listeners: self.config.max_listeners,
             format: st.format,
+            warning: self
+                .warning
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         }
     }
 }
@@ -719,6 +729,11 @@ impl SourceFeed {
     /// Sets the stream title (ICY listeners see it with the next audio).
     pub fn set_title(&self, meta: Meta) {
         self.mount.set_meta(meta);
+    }
+
+    /// Reports a problem of the source on the status pages (`None`: all well).
+    pub fn set_warning(&self, warning: Option<String>) {
+        *self.mount.warning.lock().unwrap_or_else(|p| p.into_inner()) = warning;
     }
 }
 

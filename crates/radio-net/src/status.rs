@@ -100,6 +100,9 @@ fn source_json(shared: &Shared, s: &MountStatus, host: Option<&str>) -> Value {
         o.insert("subtype".into(), json!("Ogg"));
     }
     o.insert("title".into(), json!(s.title));
+    if let Some(w) = &s.warning {
+        o.insert("warning".into(), json!(w));
+    }
     o.insert("dummy".into(), Value::Null);
     Value::Object(o)
 }

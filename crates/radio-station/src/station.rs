@@ -632,11 +632,16 @@ impl Worker {
                             harbor.on_air().unwrap_or("nothing")
                         );
                         self.state.silent_since = Some(from);
+                        self.warn_mounts(Some(format!(
+                            "the station's output is silent since {}",
+                            from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                        )));
                         changed = true;
                     }
                 } else {
                     silent_from = None;
                     if let Some(since) = self.state.silent_since.take() {
+                        self.warn_mounts(None);
                         tracing::info!(
                             "{} station: sound again after {:.0} s of silence",
                             self.name,
@@ -681,6 +686,15 @@ impl Worker {
             produced += block_len;
         }
         Ok(())
+    }
+
+    /// Shows (or clears) a warning on the station's mounts' status entries.
+    fn warn_mounts(&self, warning: Option<String>) {
+        for b in &self.buses {
+            for f in &b.mounts {
+                f.set_warning(warning.clone());
+            }
+        }
     }
 
     /// Takes the Harbor's new log entries into the state; `true` if any.

@@ -234,9 +234,21 @@ fn a_panic_in_the_station_thread_restarts_it_and_listeners_stay() {
     wait_for(&mut rx, "the rebuilt harbor's track", |s| {
         s.history.len() >= 2 && s.on_air.as_deref() == Some("fragile")
     });
-    wait_for(&mut rx, "more audio", |_| {
-        mount.status().bytes_read > before
-    });
+    // The mount announces each batch of audio it publishes: wait for more of it.
+    let mut published = mount.subscribe();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(30), async {
+                while mount.status().bytes_read <= before {
+                    published.changed().await.expect("the mount stays");
+                }
+            })
+            .await
+            .expect("audio after the restart")
+        });
     assert!(station.is_running());
 }
 
@@ -264,7 +276,10 @@ fn the_watchdog_reports_silence_that_is_not_a_dead_input() {
         Arc::new(clock.clone()),
         HarborSettings::default(),
     );
+    let server = Server::new(ServerConfig::default()).unwrap();
     let station = StationBuilder::new("mute")
+        .server(&server)
+        .output(Output::mount("/mute.mp3", Format::mp3(64)))
         .clock(Arc::new(clock.clone()))
         .settings(StationSettings {
             watchdog: Some(Duration::from_secs(5)),
@@ -276,6 +291,12 @@ fn the_watchdog_reports_silence_that_is_not_a_dead_input() {
     let st = wait_for(&mut rx, "silence reported", |s| s.silent_since.is_some());
     assert_eq!(st.on_air.as_deref(), Some("mute"), "on air, and silent");
     assert_eq!(st.silent_since, Some(start_time()));
+    let status = server.mount("/mute.mp3").unwrap().status();
+    assert_eq!(
+        status.warning.as_deref(),
+        Some("the station's output is silent since 2026-12-04T20:00:00Z"),
+        "status pages show it too"
+    );
 }
 
 fn gate_with(djs: Vec<DjAccount>, now: Time) -> LiveGate {

@@ -139,28 +139,66 @@ pub struct Push {
     pub protocol: Option<String>,
 }
 
+/// Our TOML, section by section, over the embedded default.
 pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, ConfigError> {
     let mut r = Resolved::embedded();
+    resolve_server(raw.server, &mut r, file, base)?;
+    resolve_auth(raw.auth, &mut r, file, base)?;
+    resolve_limits(raw.limits, &mut r, file, base)?;
+    resolve_defaults(raw.defaults, &mut r, file, base)?;
+    resolve_fanout(raw.fanout, &mut r, file, base)?;
+    resolve_logging(raw.logging, &mut r, file, base)?;
+    resolve_mounts(raw.mounts, &mut r, file, base)?;
+    resolve_relays(raw.relays, &mut r, file, base)?;
+    resolve_pushes(raw.pushes, &mut r, file, base)?;
+    r.stations = super::station::resolve_stations(raw.stations, file, base)?;
+    for st in &r.stations {
+        for o in &st.outputs {
+            if r.server.mounts.iter().any(|m| m.path == o.mount) {
+                return Err(value_err(
+                    file,
+                    "station",
+                    format!(
+                        "mount {} is both a [[mount]] and station {:?}'s output",
+                        o.mount, st.name
+                    ),
+                ));
+            }
+        }
+    }
+    r.server
+        .validate()
+        .map_err(|e| value_err(file, "(config)", e.to_string()))?;
+    Ok(r)
+}
+
+/// `[server]`.
+fn resolve_server(
+    server: Server,
+    r: &mut Resolved,
+    file: &Path,
+    base: &Path,
+) -> Result<(), ConfigError> {
     let s = &mut r.server;
     let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-    if let Some(v) = raw.server.name {
+    if let Some(v) = server.name {
         s.name = v;
     }
-    if let Some(v) = raw.server.admin {
+    if let Some(v) = server.admin {
         s.admin_contact = v;
     }
-    if let Some(v) = raw.server.location {
+    if let Some(v) = server.location {
         s.location = v;
     }
-    if let Some(v) = raw.server.hostname {
+    if let Some(v) = server.hostname {
         s.hostname = v;
     }
-    if let Some(b) = raw.server.bind {
+    if let Some(b) = server.bind {
         r.bind = b
             .parse()
             .map_err(|_| value_err(file, "server.bind", format!("{b:?} is not an IP address")))?;
     }
-    if let Some(p) = raw.server.port {
+    if let Some(p) = server.port {
         if p == 0 {
             return Err(value_err(
                 file,
@@ -170,67 +208,87 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
         }
         r.port = p;
     }
-    r.shoutcast_port = match (raw.server.shoutcast, raw.server.shoutcast_port) {
+    r.shoutcast_port = match (server.shoutcast, server.shoutcast_port) {
         (Some(false), _) => None,
         (_, Some(p)) => Some(p),
         _ => r.port.checked_add(1),
     };
-    if let Some(m) = raw.server.shoutcast_mount {
+    if let Some(m) = server.shoutcast_mount {
         check_mount_path(file, "server.shoutcast_mount", &m)?;
         s.shoutcast_mount = m;
     }
-    if let Some(v) = raw.server.allow_unconfigured_mounts {
+    if let Some(v) = server.allow_unconfigured_mounts {
         s.allow_unconfigured_mounts = v;
     }
-    s.webroot = raw.server.webroot.map(rel);
-    r.database = raw.server.database.map(rel);
-    let a = raw.auth;
-    if let Some(v) = a.source_user {
+    s.webroot = server.webroot.map(rel);
+    r.database = server.database.map(rel);
+    Ok(())
+}
+
+/// `[auth]`.
+fn resolve_auth(
+    auth: Auth,
+    r: &mut Resolved,
+    _file: &Path,
+    _base: &Path,
+) -> Result<(), ConfigError> {
+    let s = &mut r.server;
+    if let Some(v) = auth.source_user {
         s.auth.source_user = v;
     }
-    if a.source_password.is_some() {
-        s.auth.source_password = a.source_password.filter(|p| !p.is_empty());
+    if auth.source_password.is_some() {
+        s.auth.source_password = auth.source_password.filter(|p| !p.is_empty());
     }
-    if let Some(v) = a.admin_user {
+    if let Some(v) = auth.admin_user {
         s.auth.admin_user = v;
     }
-    if a.admin_password.is_some() {
-        s.auth.admin_password = a.admin_password.filter(|p| !p.is_empty());
+    if auth.admin_password.is_some() {
+        s.auth.admin_password = auth.admin_password.filter(|p| !p.is_empty());
     }
-    let l = raw.limits;
+    Ok(())
+}
+
+/// `[limits]`.
+fn resolve_limits(
+    limits: Limits,
+    r: &mut Resolved,
+    file: &Path,
+    _base: &Path,
+) -> Result<(), ConfigError> {
+    let s = &mut r.server;
     let lim = &mut s.limits;
-    lim.max_listeners = positive(file, "limits.max_listeners", l.max_listeners)?;
-    if let Some(n) = positive(file, "limits.max_sources", l.max_sources)? {
+    lim.max_listeners = positive(file, "limits.max_listeners", limits.max_listeners)?;
+    if let Some(n) = positive(file, "limits.max_sources", limits.max_sources)? {
         lim.max_sources = n;
     }
-    if let Some(n) = positive(file, "limits.max_connections", l.max_connections)? {
+    if let Some(n) = positive(file, "limits.max_connections", limits.max_connections)? {
         lim.max_connections = n;
     }
     lim.source_timeout = secs(
         file,
         "limits.source_timeout",
-        l.source_timeout,
+        limits.source_timeout,
         lim.source_timeout,
     )?;
     lim.empty_buffer_timeout = secs(
         file,
         "limits.empty_buffer_timeout",
-        l.empty_buffer_timeout,
+        limits.empty_buffer_timeout,
         lim.empty_buffer_timeout,
     )?;
     lim.write_timeout = secs(
         file,
         "limits.write_timeout",
-        l.write_timeout,
+        limits.write_timeout,
         lim.write_timeout,
     )?;
     lim.header_timeout = secs(
         file,
         "limits.header_timeout",
-        l.header_timeout,
+        limits.header_timeout,
         lim.header_timeout,
     )?;
-    if let Some(n) = l.max_head_bytes {
+    if let Some(n) = limits.max_head_bytes {
         if !(1024..=1 << 20).contains(&n) {
             return Err(value_err(
                 file,
@@ -240,17 +298,38 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
         }
         lim.max_head_bytes = n as usize;
     }
-    let d = raw.defaults;
-    if let Some(n) = positive(file, "defaults.burst_size", d.burst_size)? {
+    Ok(())
+}
+
+/// `[defaults]`.
+fn resolve_defaults(
+    defaults: Defaults,
+    r: &mut Resolved,
+    file: &Path,
+    _base: &Path,
+) -> Result<(), ConfigError> {
+    let s = &mut r.server;
+    if let Some(n) = positive(file, "defaults.burst_size", defaults.burst_size)? {
         s.mount_defaults.burst_size = n;
     }
-    if let Some(n) = positive(file, "defaults.queue_size", d.queue_size)? {
+    if let Some(n) = positive(file, "defaults.queue_size", defaults.queue_size)? {
         s.mount_defaults.queue_size = n;
     }
-    if let Some(n) = positive(file, "defaults.metaint", d.metaint)? {
+    if let Some(n) = positive(file, "defaults.metaint", defaults.metaint)? {
         s.mount_defaults.metaint = n;
     }
-    if let Some(ms) = raw.fanout.publish_interval_ms {
+    Ok(())
+}
+
+/// `[fanout]`.
+fn resolve_fanout(
+    fanout: Fanout,
+    r: &mut Resolved,
+    file: &Path,
+    _base: &Path,
+) -> Result<(), ConfigError> {
+    let s = &mut r.server;
+    if let Some(ms) = fanout.publish_interval_ms {
         if ms > 5000 {
             return Err(value_err(
                 file,
@@ -260,12 +339,23 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
         }
         s.fanout.publish_interval = Duration::from_millis(ms);
     }
-    if let Some(n) = positive(file, "fanout.publish_bytes", raw.fanout.publish_bytes)? {
+    if let Some(n) = positive(file, "fanout.publish_bytes", fanout.publish_bytes)? {
         s.fanout.publish_bytes = n;
     }
-    let lg = raw.logging;
-    r.logging.dir = lg.dir.map(rel);
-    if let Some(level) = lg.level {
+    Ok(())
+}
+
+/// `[logging]`.
+fn resolve_logging(
+    logging: Logging,
+    r: &mut Resolved,
+    file: &Path,
+    base: &Path,
+) -> Result<(), ConfigError> {
+    let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+    let s = &mut r.server;
+    r.logging.dir = logging.dir.map(rel);
+    if let Some(level) = logging.level {
         if !(1..=4).contains(&level) {
             return Err(value_err(
                 file,
@@ -275,12 +365,12 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
         }
         r.logging.level = level;
     }
-    r.logging.access_log = lg.access_log.unwrap_or(r.logging.dir.is_some());
-    if lg.stat_log.unwrap_or(false) {
+    r.logging.access_log = logging.access_log.unwrap_or(r.logging.dir.is_some());
+    if logging.stat_log.unwrap_or(false) {
         r.logging.stat_interval = Some(secs(
             file,
             "logging.stat_interval",
-            lg.stat_interval,
+            logging.stat_interval,
             Duration::from_secs(3),
         )?);
     }
@@ -291,17 +381,28 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
             "is needed for access.log and stat.log",
         ));
     }
-    s.monitor_interval = if lg.monitor.unwrap_or(true) {
+    s.monitor_interval = if logging.monitor.unwrap_or(true) {
         Some(secs(
             file,
             "logging.monitor_interval",
-            lg.monitor_interval,
+            logging.monitor_interval,
             Duration::from_secs(5),
         )?)
     } else {
         None
     };
-    for (i, m) in raw.mounts.into_iter().enumerate() {
+    Ok(())
+}
+
+/// `[[mount]]`.
+fn resolve_mounts(
+    mounts: Vec<Mount>,
+    r: &mut Resolved,
+    file: &Path,
+    base: &Path,
+) -> Result<(), ConfigError> {
+    let s = &mut r.server;
+    for (i, m) in mounts.into_iter().enumerate() {
         let key = |k: &str| format!("mount[{i}].{k}");
         check_mount_path(file, &key("path"), &m.path)?;
         if s.mounts.iter().any(|x| x.path == m.path) {
@@ -364,7 +465,18 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
         c.hidden = m.hidden.unwrap_or(false);
         s.mounts.push(c);
     }
-    for (i, rl) in raw.relays.into_iter().enumerate() {
+    Ok(())
+}
+
+/// `[[relay]]`.
+fn resolve_relays(
+    relays: Vec<Relay>,
+    r: &mut Resolved,
+    file: &Path,
+    _base: &Path,
+) -> Result<(), ConfigError> {
+    let s = &mut r.server;
+    for (i, rl) in relays.into_iter().enumerate() {
         let key = |k: &str| format!("relay[{i}].{k}");
         check_mount_path(file, &key("mount"), &rl.mount)?;
         radio_net::relay::parse_url(&rl.url).map_err(|e| value_err(file, key("url"), e))?;
@@ -377,7 +489,17 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
         c.max_retry = secs(file, &key("max_retry"), rl.max_retry, c.max_retry)?;
         s.relays.push(c);
     }
-    for (i, p) in raw.pushes.into_iter().enumerate() {
+    Ok(())
+}
+
+/// `[[push]]`.
+fn resolve_pushes(
+    pushes: Vec<Push>,
+    r: &mut Resolved,
+    file: &Path,
+    _base: &Path,
+) -> Result<(), ConfigError> {
+    for (i, p) in pushes.into_iter().enumerate() {
         let key = |k: &str| format!("push[{i}].{k}");
         check_mount_path(file, &key("mount"), &p.mount)?;
         let url =
@@ -406,25 +528,7 @@ pub fn resolve(raw: Config, file: &Path, base: &Path) -> Result<Resolved, Config
             push: c,
         });
     }
-    r.stations = super::station::resolve_stations(raw.stations, file, base)?;
-    for st in &r.stations {
-        for o in &st.outputs {
-            if r.server.mounts.iter().any(|m| m.path == o.mount) {
-                return Err(value_err(
-                    file,
-                    "station",
-                    format!(
-                        "mount {} is both a [[mount]] and station {:?}'s output",
-                        o.mount, st.name
-                    ),
-                ));
-            }
-        }
-    }
-    r.server
-        .validate()
-        .map_err(|e| value_err(file, "(config)", e.to_string()))?;
-    Ok(r)
+    Ok(())
 }
 
 fn encoding_label_ok(label: &str) -> bool {

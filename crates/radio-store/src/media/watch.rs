@@ -139,7 +139,7 @@ impl Watcher {
     ) -> Result<Watcher> {
         let (tx, rx) = channel::<Msg>();
         let events = tx.clone();
-        let mut debouncer = new_debouncer(
+        let debouncer = new_debouncer(
             settings.debounce,
             None,
             move |result: DebounceEventResult| {
@@ -156,11 +156,25 @@ impl Watcher {
                     let _ = events.send(Msg::Changed);
                 }
             },
-        )
-        .map_err(|e| Error::Invalid(format!("cannot watch files: {e}")))?;
-        let mut watching = true;
+        );
+        // Without notifications (out of inotify instances — 128 per user by default —
+        // or a file system without them) the periodic rescan still finds every change.
+        let mut debouncer = match debouncer {
+            Ok(d) => Some(d),
+            Err(e) => {
+                tracing::warn!(
+                    target: "indexer",
+                    "{station}: no change notifications ({e}); rescanning every {} s instead \
+                     (raise fs.inotify.max_user_instances for more stations)",
+                    settings.rescan_every.as_secs()
+                );
+                None
+            }
+        };
+        let mut watching = debouncer.is_some();
         for f in &folders {
-            if let Err(e) = debouncer.watch(&f.path, RecursiveMode::Recursive) {
+            let Some(d) = debouncer.as_mut() else { break };
+            if let Err(e) = d.watch(&f.path, RecursiveMode::Recursive) {
                 watching = false;
                 tracing::warn!(
                     target: "indexer",

@@ -1,0 +1,270 @@
+//! Running the host: logging, the runtime, the server and its stations, until a signal.
+
+use crate::{config, demo, host, statlog};
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tracing_subscriber::prelude::*;
+
+fn level(n: u8) -> tracing::Level {
+    match n {
+        1 => tracing::Level::ERROR,
+        2 => tracing::Level::WARN,
+        3 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    }
+}
+
+pub fn run(mut cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow::Result<()> {
+    // error.log (when a log directory is set) and stderr, both filtered by level 1–4.
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(level(cfg.logging.level))
+        .with_target("symphonia", tracing_subscriber::filter::LevelFilter::OFF)
+        .with_target("lofty", tracing_subscriber::filter::LevelFilter::OFF)
+        .with_target(
+            "radio_sched::harbor",
+            tracing_subscriber::filter::LevelFilter::WARN,
+        );
+    let mut _guard = None;
+    let file_layer = match &cfg.logging.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create log directory {}", dir.display()))?;
+            let path = dir.join("error.log");
+            // PenguinCast's Logsize: keep error.log under this many KiB by rotating it
+            // to error.log.1 at start.
+            if let Some(max) = cfg.logging.max_error_log_kib
+                && std::fs::metadata(&path).is_ok_and(|m| m.len() > max * 1024)
+            {
+                std::fs::rename(&path, dir.join("error.log.1"))
+                    .with_context(|| format!("cannot rotate {}", path.display()))?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("error.log"))
+                .with_context(|| format!("cannot open {}", dir.join("error.log").display()))?;
+            let (writer, guard) = tracing_appender::non_blocking(file);
+            _guard = Some(guard);
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .with_ansi(false)
+                    .with_target(false)
+                    .with_filter(filter),
+            )
+        }
+        None => None,
+    };
+    // symphonia and lofty log every oddity of every media file at info/warn; the library
+    // records what matters on the track (and in the station's indexer.log).
+    let stderr_filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!(
+                "{},symphonia=off,lofty=off,radio_sched::harbor=warn",
+                level(cfg.logging.level).as_str()
+            ))
+        });
+    tracing_subscriber::registry()
+        .with(file_layer)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_filter(stderr_filter),
+        )
+        .init();
+    if cfg.logging.access_log
+        && let Some(dir) = &cfg.logging.dir
+    {
+        cfg.server.access_log = Some(dir.join("access.log"));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("radiopoint")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(cfg, demo, media))
+}
+
+async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow::Result<()> {
+    let server = radio_net::Server::new(cfg.server.clone())?;
+    let main_addr = SocketAddr::new(cfg.bind, cfg.port);
+    let listener = radio_net::bind(main_addr)?;
+    let shoutcast = match cfg.shoutcast_port {
+        Some(p) => Some(radio_net::bind(SocketAddr::new(cfg.bind, p))?),
+        None => None,
+    };
+    for p in &cfg.pushes {
+        server.push_mount(&p.mount, p.push.clone())?;
+    }
+    let stat = match (cfg.logging.stat_interval, &cfg.logging.dir) {
+        (Some(every), Some(dir)) => Some(statlog::start(
+            &dir.join("stat.log"),
+            every,
+            server.clone(),
+        )?),
+        _ => None,
+    };
+    let stations = host::Stations::new(&server);
+    server.set_host(Arc::new(host::StationHost(stations.clone())));
+    let started = start_stations(&cfg, &server, &stations, demo, media, main_addr).await;
+    if let Err(e) = started {
+        stations.stop_all();
+        return Err(e);
+    }
+    tracing::info!(
+        "radiopoint listening on http://{main_addr}/ (Shoutcast v1 sources: {})",
+        cfg.shoutcast_port.map_or("off".to_string(), |p| format!(
+            "port {p}, mount {}",
+            cfg.server.shoutcast_mount
+        ))
+    );
+    server.run(listener, shoutcast, shutdown_signal()).await?;
+    let s = stations.clone();
+    tokio::task::spawn_blocking(move || s.stop_all()).await?;
+    if let Some(s) = stat {
+        s.stop();
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Starts the config's stations, the demo or the `--media` station.
+async fn start_stations(
+    cfg: &config::Resolved,
+    server: &radio_net::Server,
+    stations: &Arc<host::Stations>,
+    demo: bool,
+    media: Vec<PathBuf>,
+    main_addr: SocketAddr,
+) -> anyhow::Result<()> {
+    use host::build::Music;
+    let runtime = tokio::runtime::Handle::current();
+    let clock: Arc<dyn radio_sched::Clock> = Arc::new(radio_sched::SystemClock);
+    let mut specs: Vec<config::StationSpec> = cfg.stations.clone();
+    if !media.is_empty() {
+        for d in &media {
+            if !d.is_dir() {
+                anyhow::bail!("--media {}: not a folder", d.display());
+            }
+        }
+        specs.push(config::StationSpec::autodj("default", "/radio.mp3", media));
+    }
+    let needs_store = specs
+        .iter()
+        .any(|s| !s.media.is_empty() || !s.jingles.is_empty());
+    let store = if needs_store {
+        let db = cfg
+            .database
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("radiopoint.db"));
+        let opened = tokio::task::spawn_blocking(move || radio_store::Store::open(&db)).await??;
+        Some(opened)
+    } else {
+        None
+    };
+    for spec in specs {
+        let music = match &store {
+            Some(s) if !spec.media.is_empty() || !spec.jingles.is_empty() => {
+                Music::Store(s.clone())
+            }
+            _ => Music::Memory(
+                Arc::new(radio_sched::autodj::library::MemoryLibrary::files(
+                    Vec::new(),
+                )),
+                Vec::new(),
+            ),
+        };
+        let running = start_one(spec, music, server, &runtime, &clock, Vec::new()).await?;
+        stations.insert(running);
+    }
+    if demo {
+        let password = cfg
+            .server
+            .auth
+            .source_password
+            .clone()
+            .unwrap_or_else(|| "hackme".into());
+        let dj = radio_station::DjAccount {
+            user: demo::DJ.into(),
+            password: password.clone(),
+            ..Default::default()
+        };
+        let running = start_one(
+            demo::spec(),
+            demo::music(),
+            server,
+            &runtime,
+            &clock,
+            vec![dj],
+        )
+        .await?;
+        stations.insert(running);
+        println!(
+            "radiopoint demo station on air (--no-demo to leave it out):\n  \
+             listen:    http://{main_addr}{mp3}  (MP3)   http://{main_addr}{opus}  (Opus)\n  \
+             now:       http://{main_addr}/api/nowplaying/demo\n  \
+             go live:   mount {live}, user {dj}, password {password} (Icecast 2: BUTT, Mixxx, ffmpeg...)\n  \
+             e.g.       ffmpeg -re -i song.mp3 -c:a libmp3lame -b:a 128k -content_type audio/mpeg -f mp3 icecast://{dj}:{password}@{main_addr}{live}",
+            mp3 = demo::MOUNT,
+            opus = demo::OPUS_MOUNT,
+            live = demo::LIVE_MOUNT,
+            dj = demo::DJ,
+        );
+    }
+    for r in stations.all() {
+        let outputs: Vec<String> = r
+            .spec
+            .outputs
+            .iter()
+            .map(|o| format!("http://{main_addr}{} ({})", o.mount, o.format))
+            .collect();
+        tracing::info!(
+            "{} station on air: {}{}",
+            r.spec.name,
+            outputs.join(", "),
+            r.gate
+                .as_ref()
+                .map(|g| format!("; DJs connect to {}", g.mount()))
+                .unwrap_or_default()
+        );
+        if let (Some(live), Some(_)) = (&r.spec.live, &r.gate)
+            && let Some(port) = live.shoutcast_port
+        {
+            let l = radio_net::bind(SocketAddr::new(main_addr.ip(), port))?;
+            server.serve_shoutcast(l, &live.mount);
+            tracing::info!(
+                "{} station: Shoutcast v1 DJs on port {port} (password \"user:password\")",
+                r.spec.name
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn start_one(
+    spec: config::StationSpec,
+    music: host::build::Music,
+    server: &radio_net::Server,
+    runtime: &tokio::runtime::Handle,
+    clock: &Arc<dyn radio_sched::Clock>,
+    extra: Vec<radio_station::DjAccount>,
+) -> anyhow::Result<host::build::Running> {
+    let (server, runtime, clock) = (server.clone(), runtime.clone(), clock.clone());
+    // Opening the library, probing show files and starting the watcher block.
+    tokio::task::spawn_blocking(move || {
+        host::build::start(&spec, music, &server, runtime, clock, extra)
+    })
+    .await?
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
