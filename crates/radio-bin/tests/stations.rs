@@ -438,12 +438,13 @@ fn a_dj_goes_on_air_within_a_second_and_silence_hands_back_to_autodj() {
         tomorrow.format("%Y%m%dT%H%M%SZ")
     );
     let cal_port = serve_text(ics, "text/calendar");
+    let sc_port = free_port();
     let rp = start_radiopoint(
         &dir,
         &format!(
             "[[station]]\nname = \"rock\"\nmedia = [\"music\"]\nsilence_timeout = 3.0\ntransition = 1.0\n\
              [[station.output]]\nmount = \"/rock.mp3\"\n\
-             [station.live]\nmount = \"/rock-live\"\nentry_grace = 0\nrecord = \"sets\"\n\
+             [station.live]\nmount = \"/rock-live\"\nentry_grace = 0\nrecord = \"sets\"\nshoutcast_port = {sc_port}\n\
              [[station.dj]]\nuser = \"alice\"\npassword = \"secret\"\n\
              [[station.dj]]\nuser = \"bob\"\npassword = \"pw\"\ncalendar = \"http://127.0.0.1:{cal_port}/bob.ics\"\n"
         ),
@@ -501,7 +502,7 @@ fn a_dj_goes_on_air_within_a_second_and_silence_hands_back_to_autodj() {
             "icecast://alice:secret@127.0.0.1:{}/rock-live",
             rp.port
         ));
-    let _dj = Proc::spawn("ffmpeg-dj", &dir, &mut dj);
+    let dj = Proc::spawn("ffmpeg-dj", &dir, &mut dj);
     let live = events.wait("the DJ on air", ARRIVE, |v| v["on_air"] == "live");
     assert_eq!(live["live"]["username"], "alice", "{live}");
     let on = time_of(&transition_to(&live, "live").expect("a transition to live")["at"]);
@@ -549,7 +550,10 @@ fn a_dj_goes_on_air_within_a_second_and_silence_hands_back_to_autodj() {
         g.is_empty(),
         "gaps before and through the switch to the DJ: {g:?}"
     );
-    // The set was recorded as sent: 6 s of tone and 3+ s of silence at 128 kbit/s so far.
+    // Alice leaves.
+    drop(dj);
+    events.wait("the DJ gone", ARRIVE, |v| v["live"].is_null());
+    // The set was recorded as sent: 6 s of tone and 3+ s of silence at 128 kbit/s.
     let sets: Vec<_> = std::fs::read_dir(dir.path().join("sets"))
         .expect("the recordings folder")
         .map(|e| e.unwrap().path())
@@ -562,6 +566,22 @@ fn a_dj_goes_on_air_within_a_second_and_silence_hands_back_to_autodj() {
     );
     let size = std::fs::metadata(&sets[0]).unwrap().len();
     assert!(size > 140_000, "{name}: {size} bytes");
+    // Shoutcast v1 DJs log in on the station's own port with "user:password".
+    let shoutcast = |password: &str| {
+        let mut s = connect(sc_port).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(format!("{password}\r\n").as_bytes()).unwrap();
+        let mut reply = [0u8; 256];
+        let n = s.read(&mut reply).unwrap_or(0);
+        String::from_utf8_lossy(&reply[..n]).to_string()
+    };
+    let refused = shoutcast("alice:nope");
+    assert!(
+        refused.contains("wrong user name or password"),
+        "{refused:?}"
+    );
+    let accepted = shoutcast("alice:secret");
+    assert!(accepted.starts_with("OK2"), "{accepted:?}");
 }
 
 /// Serves `body` to every request on a port of its own (a calendar host); returns the port.
