@@ -39,7 +39,7 @@ impl Input for Programme {
         }
         for frame in block.samples_mut().chunks_exact_mut(2) {
             // A fifth that moves every half second.
-            let step = if (self.n / 24_000) % 2 == 0 { 1.0 } else { 1.5 };
+            let step = [1.0, 1.5][(self.n / 24_000 % 2) as usize];
             let phase = std::f32::consts::TAU * self.root * step * self.n as f32 / 48_000.0;
             let v = 0.15 * (phase.sin() + (1.5 * phase).sin());
             frame.copy_from_slice(&[v, v]);

@@ -141,7 +141,7 @@ pub enum Target {
     /// A mount of the station's server (created if the server allows; must be free).
     Mount(String),
     /// Another server, as a source client (reconnects with backoff on its own).
-    Upstream(PushConfig),
+    Upstream(Box<PushConfig>),
 }
 
 /// One output of a station.
@@ -170,7 +170,7 @@ impl Output {
     pub fn upstream(push: PushConfig, format: Format) -> Output {
         Output {
             format,
-            target: Target::Upstream(push),
+            target: Target::Upstream(Box::new(push)),
             info: StreamInfo::default(),
         }
     }

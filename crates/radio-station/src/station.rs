@@ -270,7 +270,7 @@ impl StationBuilder {
                             })?
                         }
                     };
-                    let mut push = push.clone();
+                    let mut push = (**push).clone();
                     let info = output.source_info();
                     push.content_type = info.content_type;
                     push.info = info.info;

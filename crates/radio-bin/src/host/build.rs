@@ -350,6 +350,9 @@ impl Drop for Upkeep {
     }
 }
 
+/// Where a DJ's calendar is kept for the live gate (replaced when re-read).
+type CalendarSlot = Arc<RwLock<Option<Calendar>>>;
+
 /// Calendars are re-read this often.
 const CALENDAR_EVERY: Duration = Duration::from_secs(300);
 
@@ -361,7 +364,7 @@ impl Upkeep {
         lengths: Vec<Option<Duration>>,
         clock: Arc<dyn Clock>,
     ) -> Option<Upkeep> {
-        let calendars: Vec<(String, CalendarSource, Arc<RwLock<Option<Calendar>>>)> = gate
+        let calendars: Vec<(String, CalendarSource, CalendarSlot)> = gate
             .map(|g| {
                 let accounts = g.accounts();
                 spec.djs
