@@ -36,6 +36,7 @@ fn embedded_default(port: u16, extra: &[&str]) -> Running {
             .args(["--port", &port.to_string()])
             .args(extra)
             .stderr(Stdio::null())
+            .stdout(Stdio::null())
             .spawn()
             .unwrap(),
     )
@@ -161,6 +162,43 @@ fn embedded_default_serves_status() {
     let resp = http_get(port, "/status-json.xsl", "");
     assert!(resp.starts_with("HTTP/1.0 200"), "{resp}");
     assert!(resp.contains("\"icestats\""));
+}
+
+#[test]
+fn bind_takes_an_address_and_port_with_the_demo_and_with_media() {
+    let port = free_port();
+    let _demo = Running(
+        Command::new(BIN)
+            .args(["--bind", &format!("127.0.0.1:{port}")])
+            .stderr(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let resp = http_get(port, "/api/nowplaying/demo", "");
+    assert!(resp.starts_with("HTTP/1.0 200"), "{resp}");
+    assert!(resp.contains("\"station\":\"demo\""), "{resp}");
+    let dir = temp_dir("bind-media");
+    write_wav(&dir.join("a.wav"), 2.0, 440.0);
+    let port = free_port();
+    let _media = Running(
+        Command::new(BIN)
+            .args(["--bind", &format!("127.0.0.1:{port}"), "--media"])
+            .arg(&dir)
+            .arg("--db")
+            .arg(dir.join("r.db"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let resp = http_get(port, "/api/nowplaying/default", "");
+    assert!(resp.starts_with("HTTP/1.0 200"), "{resp}");
+    let out = Command::new(BIN)
+        .args(["--bind", "127.0.0.1:0", "--check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bind 127.0.0.1:0"));
 }
 
 #[test]
