@@ -31,6 +31,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod error;
 pub mod library;
 pub mod media;
@@ -40,6 +41,7 @@ pub mod stations;
 pub mod store;
 pub mod tracks;
 
+pub use accounts::{AuditEntry, Member, Role, User};
 pub use error::{Error, Result};
 pub use library::{LibrarySettings, StationLibrary};
 pub use media::scan::{Change, FileReport, Progress, Quiet, ScanOptions, Summary, scan};

@@ -94,6 +94,47 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX plays_station_started ON plays (station_id, started);
     CREATE INDEX plays_track ON plays (track_id);
     "#,
+    // 2: accounts: users, browser sessions, API keys, station membership, the audit log.
+    r#"
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        admin INTEGER NOT NULL DEFAULT 0,
+        created INTEGER NOT NULL,
+        password_changed INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        expires INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions (user_id);
+    CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL UNIQUE,
+        created INTEGER NOT NULL
+    );
+    CREATE TABLE members (
+        station_id INTEGER NOT NULL REFERENCES stations(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'dj')),
+        permissions TEXT NOT NULL,
+        PRIMARY KEY (station_id, user_id)
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        username TEXT,
+        station TEXT,
+        action TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX audit_station_at ON audit_log (station, at);
+    "#,
 ];
 
 /// The schema version this build writes.

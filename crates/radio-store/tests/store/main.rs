@@ -1,5 +1,6 @@
 //! radio-store's tests: real SQLite files, real audio files generated here.
 
+mod accounts;
 mod db;
 mod library;
 mod scan;
