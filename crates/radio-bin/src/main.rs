@@ -14,6 +14,7 @@ mod demo;
 mod host;
 mod run;
 mod statlog;
+mod web;
 
 use clap::Parser;
 use std::net::SocketAddr;

@@ -108,8 +108,29 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         _ => None,
     };
     let stations = host::Stations::new(&server);
-    server.set_host(Arc::new(host::StationHost(stations.clone())));
-    let started = start_stations(&cfg, &server, &stations, demo, media, main_addr).await;
+    // The store holds accounts and media for every station; opened (and migrated) first.
+    let db = cfg
+        .database
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("radiopoint.db"));
+    let admin_password = cfg.server.auth.admin_password.clone();
+    let store = tokio::task::spawn_blocking(move || -> anyhow::Result<radio_store::Store> {
+        let store = radio_store::Store::open(&db)?;
+        crate::web::bootstrap_admin(&store, admin_password.as_deref())?;
+        Ok(store)
+    })
+    .await??;
+    let web = Arc::new(crate::web::Web {
+        store: store.clone(),
+        stations: stations.clone(),
+        limiter: crate::web::LoginLimiter::default(),
+        secure_cookies: false,
+    });
+    server.set_host(Arc::new(host::StationHost {
+        stations: stations.clone(),
+        web: Some(crate::web::router(web)),
+    }));
+    let started = start_stations(&cfg, &server, &stations, store, demo, media, main_addr).await;
     if let Err(e) = started {
         stations.stop_all();
         return Err(e);
@@ -136,6 +157,7 @@ async fn start_stations(
     cfg: &config::Resolved,
     server: &radio_net::Server,
     stations: &Arc<host::Stations>,
+    store: radio_store::Store,
     demo: bool,
     media: Vec<PathBuf>,
     main_addr: SocketAddr,
@@ -152,19 +174,7 @@ async fn start_stations(
         }
         specs.push(config::StationSpec::autodj("default", "/radio.mp3", media));
     }
-    let needs_store = specs
-        .iter()
-        .any(|s| !s.media.is_empty() || !s.jingles.is_empty());
-    let store = if needs_store {
-        let db = cfg
-            .database
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("radiopoint.db"));
-        let opened = tokio::task::spawn_blocking(move || radio_store::Store::open(&db)).await??;
-        Some(opened)
-    } else {
-        None
-    };
+    let store = Some(store);
     for spec in specs {
         let music = match &store {
             Some(s) if !spec.media.is_empty() || !spec.jingles.is_empty() => {

@@ -12,6 +12,16 @@ use common::{Running, free_port, temp_dir, write_wav};
 
 const BIN: &str = env!("CARGO_BIN_EXE_radiopoint");
 
+/// The binary, run in a folder of its own (with no config it keeps `radiopoint.db` in the
+/// working directory).
+fn bin() -> Command {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut c = Command::new(BIN);
+    c.current_dir(temp_dir(&format!("cwd-{n}")));
+    c
+}
+
 /// GET with a bounded wait for the server to come up.
 fn http_get(port: u16, path: &str, extra: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -32,7 +42,7 @@ fn http_get(port: u16, path: &str, extra: &str) -> String {
 /// `radiopoint` with no config on `port`, plus `extra` arguments.
 fn embedded_default(port: u16, extra: &[&str]) -> Running {
     Running(
-        Command::new(BIN)
+        bin()
             .args(["--port", &port.to_string()])
             .args(extra)
             .stderr(Stdio::null())
@@ -46,7 +56,7 @@ fn run_config(name: &str, text: &str) -> std::process::Output {
     let dir = temp_dir(name);
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
-    Command::new(BIN)
+    bin()
         .arg("--config")
         .arg(&path)
         .arg("--check")
@@ -68,7 +78,7 @@ fn bad_config_exits_2_naming_the_key() {
     let out = run_config("r.toml", "[server]\nport = \"eighty\"\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("port"));
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["--config", "/nonexistent/radiopoint.toml"])
         .output()
         .unwrap();
@@ -168,7 +178,7 @@ fn embedded_default_serves_status() {
 fn bind_takes_an_address_and_port_with_the_demo_and_with_media() {
     let port = free_port();
     let _demo = Running(
-        Command::new(BIN)
+        bin()
             .args(["--bind", &format!("127.0.0.1:{port}")])
             .stderr(Stdio::null())
             .stdout(Stdio::null())
@@ -182,7 +192,7 @@ fn bind_takes_an_address_and_port_with_the_demo_and_with_media() {
     write_wav(&dir.join("a.wav"), 2.0, 440.0);
     let port = free_port();
     let _media = Running(
-        Command::new(BIN)
+        bin()
             .args(["--bind", &format!("127.0.0.1:{port}"), "--media"])
             .arg(&dir)
             .arg("--db")
@@ -193,7 +203,7 @@ fn bind_takes_an_address_and_port_with_the_demo_and_with_media() {
     );
     let resp = http_get(port, "/api/nowplaying/default", "");
     assert!(resp.starts_with("HTTP/1.0 200"), "{resp}");
-    let out = Command::new(BIN)
+    let out = bin()
         .args(["--bind", "127.0.0.1:0", "--check"])
         .output()
         .unwrap();
@@ -220,7 +230,7 @@ fn penguincast_config_runs_and_sigterm_flushes_logs() {
     let path = dir.join("config.json");
     std::fs::write(&path, config).unwrap();
     let mut srv = Running(
-        Command::new(BIN)
+        bin()
             .arg("--config")
             .arg(&path)
             .stderr(Stdio::null())
@@ -464,7 +474,7 @@ fn media_folder_is_autodjed_and_followed_without_a_restart() {
     write_wav(&music.join("Band A - First.wav"), 6.0, 440.0);
     let port = free_port();
     let _srv = Running(
-        Command::new(BIN)
+        bin()
             .arg("--port")
             .arg(port.to_string())
             .arg("--media")

@@ -25,7 +25,8 @@ use std::process::ExitCode;
              radiopoint database. Files are only read, never rewritten."
 )]
 struct Args {
-    /// The database (default: the config's `[server] database`, else ./radiopoint.db).
+    /// The database (default: the config's `[server] database`, else radiopoint.db beside
+    /// the config, else ./radiopoint.db).
     #[arg(long, value_name = "FILE")]
     db: Option<PathBuf>,
     /// radiopoint's config file: its database and its stations' folders.
@@ -231,7 +232,8 @@ impl ConfigStations {
         let resolve = |p: &str| base.join(p);
         let bad = |key: &str, what: &str| format!("{}: {key}: {what}", path.display());
         let database = match value.get("server").and_then(|s| s.get("database")) {
-            None => None,
+            // Beside the config, as radiopoint keeps it.
+            None => Some(resolve("radiopoint.db")),
             Some(toml::Value::String(s)) => Some(resolve(s)),
             Some(_) => return Err(bad("server.database", "expected a file name")),
         };

@@ -130,7 +130,7 @@ pub fn load(path: &Path) -> Result<Resolved, ConfigError> {
     let is_json =
         path.extension().is_some_and(|e| e == "json") || text.trim_start().starts_with('{');
     let base = path.parent().unwrap_or(Path::new("."));
-    if is_json {
+    let resolved = if is_json {
         let raw: penguin::Config =
             serde_json::from_str(&text).map_err(|e| ConfigError::Syntax {
                 path: path.to_path_buf(),
@@ -143,7 +143,12 @@ pub fn load(path: &Path) -> Result<Resolved, ConfigError> {
             message: e.to_string(),
         })?;
         toml_cfg::resolve(raw, path, base).map_err(|e| with_line(e, &text))
-    }
+    };
+    resolved.map(|mut r| {
+        // The store lives beside the config unless the config says where.
+        r.database.get_or_insert_with(|| base.join("radiopoint.db"));
+        r
+    })
 }
 
 /// Fills in the line of a value error's key (`station[1].output[0].bitrate`).

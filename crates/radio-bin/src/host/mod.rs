@@ -75,20 +75,32 @@ impl Stations {
     }
 }
 
-/// radio-net's view of the host.
-pub struct StationHost(pub Arc<Stations>);
+/// radio-net's view of the host: the now-playing routes, the API (axum), the stations'
+/// live-DJ logins and metadata updates.
+pub struct StationHost {
+    /// The stations.
+    pub stations: Arc<Stations>,
+    /// The API's router.
+    pub web: Option<axum::Router>,
+}
 
 impl Host for StationHost {
     fn wants(&self, head: &RequestHead) -> bool {
-        head.path().starts_with("/api/nowplaying")
+        let path = head.path();
+        path.starts_with("/api/nowplaying") || (self.web.is_some() && path.starts_with("/api/"))
     }
 
     fn serve(&self, conn: HostConnection) -> BoxFuture {
-        Box::pin(nowplaying::serve(self.0.clone(), conn))
+        match &self.web {
+            Some(router) if !conn.head.path().starts_with("/api/nowplaying") => {
+                Box::pin(crate::web::serve(router.clone(), conn))
+            }
+            _ => Box::pin(nowplaying::serve(self.stations.clone(), conn)),
+        }
     }
 
     fn source(&self, login: &SourceLogin<'_>) -> SourceVerdict {
-        for r in self.0.all() {
+        for r in self.stations.all() {
             if let Some(g) = &r.gate
                 && g.mount() == login.mount
             {
@@ -99,7 +111,7 @@ impl Host for StationHost {
     }
 
     fn metadata(&self, update: &MetadataUpdate<'_>) -> MetadataVerdict {
-        for r in self.0.all() {
+        for r in self.stations.all() {
             if let Some(g) = &r.gate
                 && g.mount() == update.mount
             {

@@ -1,0 +1,272 @@
+//! The HTTP API on a real `radiopoint`: logins and sessions, CSRF, users, API keys, roles,
+//! the login rate limit, JSON errors.
+
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{Running, free_port, temp_dir};
+
+const BIN: &str = env!("CARGO_BIN_EXE_radiopoint");
+
+/// A response: status, head, parsed JSON body (`Null` when not JSON).
+struct Reply {
+    status: u16,
+    head: String,
+    json: Value,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<String> {
+        self.head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+    }
+
+    /// The session cookie it sets (`name=value`).
+    fn cookie(&self) -> String {
+        self.header("set-cookie")
+            .and_then(|c| c.split(';').next().map(str::to_string))
+            .expect("a Set-Cookie header")
+    }
+}
+
+/// One HTTP/1.1 request with a JSON body (or none), `extra` header lines.
+fn call(port: u16, method: &str, path: &str, extra: &[(&str, &str)], body: Option<Value>) -> Reply {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connecting");
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Reply {
+        status,
+        head: head.to_string(),
+        json: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
+
+/// radiopoint with no demo, its database in a fresh folder; waits until the API answers.
+fn start(name: &str) -> (Running, u16) {
+    let dir = temp_dir(name);
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["--port", &port.to_string(), "--no-demo", "--db"])
+        .arg(dir.join("radiopoint.db"))
+        .stderr(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "radiopoint did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (Running(child), port)
+}
+
+/// Logs in; returns the cookie header value and the CSRF token.
+fn login(port: u16, user: &str, password: &str) -> (String, String) {
+    let r = call(
+        port,
+        "POST",
+        "/api/login",
+        &[],
+        Some(json!({"username": user, "password": password})),
+    );
+    assert_eq!(r.status, 200, "{} {}", r.head, r.json);
+    let set = r.header("set-cookie").unwrap();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    (r.cookie(), r.json["csrf"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn sessions_csrf_users_keys_and_roles() {
+    let (_rp, port) = start("api-accounts");
+    // The first admin: `admin` with [auth] admin_password (hackme by default).
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let me = call(port, "GET", "/api/session", &[("Cookie", &cookie)], None);
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json["user"]["username"], "admin");
+    assert_eq!(me.json["csrf"], csrf.as_str());
+    // A state-changing request from a browser without the token is refused.
+    let alice = json!({"username": "alice", "password": "alice-secret"});
+    let r = call(
+        port,
+        "POST",
+        "/api/users",
+        &[("Cookie", &cookie)],
+        Some(alice.clone()),
+    );
+    assert_eq!(r.status, 403, "{}", r.json);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("CSRF"),
+        "{}",
+        r.json
+    );
+    let with = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let r = call(port, "POST", "/api/users", &with, Some(alice.clone()));
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["username"], "alice");
+    assert!(r.json.get("password_hash").is_none());
+    let again = call(port, "POST", "/api/users", &with, Some(alice));
+    assert_eq!(again.status, 409, "{}", again.json);
+    let short = call(
+        port,
+        "POST",
+        "/api/users",
+        &with,
+        Some(json!({"username": "bob", "password": "x"})),
+    );
+    assert_eq!(short.status, 400);
+    assert!(
+        short.json["error"]
+            .as_str()
+            .unwrap()
+            .contains("8 characters")
+    );
+    let junk = call(port, "POST", "/api/users", &with, Some(json!({"user": 1})));
+    assert_eq!(junk.status, 400, "{}", junk.json);
+    assert!(junk.json["error"].is_string());
+    // Alice is not an administrator.
+    let (a_cookie, a_csrf) = login(port, "alice", "alice-secret");
+    let r = call(port, "GET", "/api/users", &[("Cookie", &a_cookie)], None);
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json["error"], "permission required: admin");
+    let r = call(
+        port,
+        "GET",
+        "/api/users/alice",
+        &[("Cookie", &a_cookie)],
+        None,
+    );
+    assert_eq!(r.status, 200, "she reads her own account");
+    let r = call(
+        port,
+        "GET",
+        "/api/users/admin",
+        &[("Cookie", &a_cookie)],
+        None,
+    );
+    assert_eq!(r.status, 403);
+    let a_with = [
+        ("Cookie", a_cookie.as_str()),
+        ("X-CSRF-Token", a_csrf.as_str()),
+    ];
+    let r = call(
+        port,
+        "PATCH",
+        "/api/users/alice",
+        &a_with,
+        Some(json!({"admin": true})),
+    );
+    assert_eq!(r.status, 403, "no self-promotion");
+    // An API key works without a CSRF token; a deleted key does not.
+    let r = call(port, "POST", "/api/users/alice/keys", &a_with, None);
+    assert_eq!(r.status, 201, "{}", r.json);
+    let (id, key) = (
+        r.json["id"].as_i64().unwrap(),
+        r.json["key"].as_str().unwrap().to_string(),
+    );
+    let bearer = format!("Bearer {key}");
+    let r = call(
+        port,
+        "PATCH",
+        "/api/users/alice",
+        &[("Authorization", &bearer)],
+        Some(json!({"password": "new-secret-1"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    // A new password ends her sessions.
+    let r = call(port, "GET", "/api/session", &[("Cookie", &a_cookie)], None);
+    assert_eq!(r.status, 401);
+    let r = call(
+        port,
+        "DELETE",
+        &format!("/api/users/alice/keys/{id}"),
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    let r = call(
+        port,
+        "GET",
+        "/api/users/alice",
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(r.status, 401, "{}", r.json);
+    // Logging out ends the session.
+    let r = call(port, "POST", "/api/logout", &with, None);
+    assert_eq!(r.status, 200);
+    let r = call(port, "GET", "/api/users", &[("Cookie", &cookie)], None);
+    assert_eq!(r.status, 401);
+    // Unknown routes and missing credentials are JSON errors.
+    let r = call(port, "GET", "/api/nothing", &[], None);
+    assert_eq!(r.status, 404);
+    assert!(r.json["error"].as_str().unwrap().contains("/api/nothing"));
+    let r = call(port, "GET", "/api/users", &[], None);
+    assert_eq!(r.status, 401);
+    // The server's own pages and now-playing are still radio-net's.
+    let r = call(port, "GET", "/api/nowplaying", &[], None);
+    assert_eq!(r.status, 200, "{}", r.head);
+}
+
+#[test]
+fn twenty_wrong_passwords_are_rate_limited() {
+    let (_rp, port) = start("api-limit");
+    let mut statuses = Vec::new();
+    for _ in 0..20 {
+        let r = call(
+            port,
+            "POST",
+            "/api/login",
+            &[],
+            Some(json!({"username": "admin", "password": "guess"})),
+        );
+        statuses.push(r.status);
+        if r.status == 429 {
+            let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+            assert!((1..=900).contains(&wait), "Retry-After {wait}");
+        }
+    }
+    assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+    assert!(statuses[10..].iter().all(|&s| s == 429), "{statuses:?}");
+    // Even the right password waits now.
+    let r = call(
+        port,
+        "POST",
+        "/api/login",
+        &[],
+        Some(json!({"username": "admin", "password": "hackme"})),
+    );
+    assert_eq!(r.status, 429);
+}
