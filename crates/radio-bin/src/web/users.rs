@@ -176,11 +176,19 @@ async fn new_key(
     let store = web.store.clone();
     let key = secret();
     let k = key.clone();
+    let by = caller.user.username.clone();
     let id = blocking(move || {
         let user = store
             .user(&name)?
             .ok_or_else(|| ApiError::not_found(format!("user {name}")))?;
-        Ok(store.create_api_key(user.id, &k)?)
+        let id = store.create_api_key(user.id, &k)?;
+        store.audit(
+            Some(&by),
+            None,
+            "key.create",
+            Some(&format!("{name} #{id}")),
+        )?;
+        Ok(id)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "key": key}))))
@@ -193,6 +201,7 @@ async fn delete_key(
 ) -> Result<Json<Value>, ApiError> {
     admin_or_self(&caller, &name)?;
     let store = web.store.clone();
+    let by = caller.user.username.clone();
     blocking(move || {
         let user = store
             .user(&name)?
@@ -200,6 +209,12 @@ async fn delete_key(
         if !store.delete_api_key(user.id, id)? {
             return Err(ApiError::not_found(format!("key {id} of {name}")));
         }
+        store.audit(
+            Some(&by),
+            None,
+            "key.delete",
+            Some(&format!("{name} #{id}")),
+        )?;
         Ok(json!({"deleted": id}))
     })
     .await
