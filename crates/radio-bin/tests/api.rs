@@ -73,10 +73,16 @@ fn call(port: u16, method: &str, path: &str, extra: &[(&str, &str)], body: Optio
 
 /// radiopoint with no demo, its database in a fresh folder; waits until the API answers.
 fn start(name: &str) -> (Running, u16) {
+    start_with(name, &["--no-demo"])
+}
+
+fn start_with(name: &str, extra: &[&str]) -> (Running, u16) {
     let dir = temp_dir(name);
     let port = free_port();
     let child = Command::new(BIN)
-        .args(["--port", &port.to_string(), "--no-demo", "--db"])
+        .args(["--port", &port.to_string()])
+        .args(extra)
+        .arg("--db")
         .arg(dir.join("radiopoint.db"))
         .stderr(Stdio::null())
         .stdout(Stdio::null())
@@ -269,4 +275,149 @@ fn twenty_wrong_passwords_are_rate_limited() {
         Some(json!({"username": "admin", "password": "hackme"})),
     );
     assert_eq!(r.status, 429);
+}
+
+/// Creates a user as the admin (cookie and CSRF token given).
+fn make_user(port: u16, admin: &[(&str, &str)], name: &str) {
+    let r = call(
+        port,
+        "POST",
+        "/api/users",
+        admin,
+        Some(json!({"username": name, "password": format!("{name}-password")})),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+}
+
+#[test]
+fn station_roles_decide_who_skips_kicks_bans_and_reads_the_logs() {
+    // The demo station is on air; it has a live input.
+    let (_rp, port) = start_with("api-roles", &[]);
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    for u in ["olga", "dave", "carl"] {
+        make_user(port, &admin, u);
+    }
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/demo/members/olga",
+        &admin,
+        Some(json!({"role": "owner"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/demo/members/dave",
+        &admin,
+        Some(json!({"role": "dj", "permissions": ["skip"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/demo/members/dave",
+        &admin,
+        Some(json!({"role": "dj", "permissions": ["fly"]})),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json["error"]
+            .as_str()
+            .unwrap()
+            .contains("unknown permission \"fly\"")
+    );
+    let key = |user: &str| {
+        let (c, t) = login(port, user, &format!("{user}-password"));
+        let r = call(
+            port,
+            "POST",
+            &format!("/api/users/{user}/keys"),
+            &[("Cookie", &c), ("X-CSRF-Token", &t)],
+            None,
+        );
+        format!("Bearer {}", r.json["key"].as_str().unwrap())
+    };
+    let (olga, dave, carl) = (key("olga"), key("dave"), key("carl"));
+    let as_ = |k: &str| vec![("Authorization", k.to_string())];
+    let go = |k: &str, method: &str, path: &str, body: Option<Value>| {
+        let h = as_(k);
+        let h: Vec<(&str, &str)> = h.iter().map(|(a, b)| (*a, b.as_str())).collect();
+        call(port, method, path, &h, body)
+    };
+    // Carl is no member: the station does not exist for him.
+    let r = go(&carl, "GET", "/api/stations/demo", None);
+    assert_eq!(r.status, 404, "{}", r.json);
+    assert_eq!(
+        go(&carl, "POST", "/api/stations/demo/skip", None).status,
+        404
+    );
+    let listed = go(&carl, "GET", "/api/stations", None);
+    assert_eq!(listed.json, json!([]), "he sees no station");
+    // Dave (DJ, may skip) skips; he may not kick, ban, read logs or change members.
+    let r = go(&dave, "GET", "/api/stations/demo", None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json["you"]["permissions"], json!(["skip"]));
+    let r = go(&dave, "POST", "/api/stations/demo/skip", None);
+    assert_eq!(r.status, 200, "{}", r.json);
+    for (method, path, missing) in [
+        ("POST", "/api/stations/demo/djs/dj/kick", "kick"),
+        ("POST", "/api/stations/demo/djs/dj/ban", "ban"),
+        ("GET", "/api/stations/demo/logs", "logs"),
+        ("GET", "/api/stations/demo/members", "settings"),
+        ("PUT", "/api/stations/demo/members/carl", "owner"),
+    ] {
+        let r = go(&dave, method, path, Some(json!({"role": "dj"})));
+        assert_eq!(r.status, 403, "{method} {path}: {}", r.json);
+        assert_eq!(r.json["error"], format!("permission required: {missing}"));
+    }
+    // Olga (owner) bans the demo DJ until tomorrow, reads the audit log.
+    let until = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let r = go(
+        &olga,
+        "POST",
+        "/api/stations/demo/djs/dj/ban",
+        Some(json!({"until": until})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = go(&olga, "POST", "/api/stations/demo/djs/dj/kick", None);
+    assert_eq!(r.status, 404, "nobody is connected: {}", r.json);
+    let r = go(&olga, "POST", "/api/stations/demo/djs/nobody/ban", None);
+    assert_eq!(r.status, 404);
+    let log = go(&olga, "GET", "/api/stations/demo/logs", None);
+    assert_eq!(log.status, 200);
+    let actions: Vec<(String, String)> = log.json["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["username"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        actions.contains(&("dave".into(), "skip".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("olga".into(), "ban".into())),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("admin".into(), "member.set".into())),
+        "{actions:?}"
+    );
+    // The banned DJ is refused at the live mount, saying why.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"PUT /demo-live HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ZGo6aGFja21l\r\nContent-Type: audio/mpeg\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(
+        out.contains(" 403 ") && out.contains("dj is banned from demo until"),
+        "{out}"
+    );
 }

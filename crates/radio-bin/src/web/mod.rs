@@ -7,6 +7,7 @@
 
 mod auth;
 mod error;
+mod stations;
 mod users;
 
 use crate::host::Stations;
@@ -43,6 +44,7 @@ pub fn router(web: Arc<Web>) -> Router {
     Router::new()
         .merge(auth::routes())
         .merge(users::routes())
+        .merge(stations::routes())
         .route("/api/stations", axum::routing::get(stations))
         .fallback(error::not_found)
         .with_state(web)

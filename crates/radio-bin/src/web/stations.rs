@@ -1,0 +1,320 @@
+//! `/api/stations/{station}/...`: members and their permissions, and the controls of a
+//! running station (skip, kick, ban), each checked and audit-logged.
+//!
+//! Who may do what: administrators everything; a station's owners everything on it; its DJs
+//! what they were granted (`skip`, `request`, `kick`, `ban`, `schedule`, `media`,
+//! `playlists`, `settings`, `logs`). A station the caller is not a member of is a 404, not a
+//! 403: nobody learns of stations that are not theirs.
+
+use super::Web;
+use super::auth::Caller;
+use super::error::ApiError;
+use crate::host::build::Running;
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use radio_store::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Every permission, in the order the API lists them.
+pub const PERMISSIONS: [&str; 9] = [
+    "skip",
+    "request",
+    "kick",
+    "ban",
+    "schedule",
+    "media",
+    "playlists",
+    "settings",
+    "logs",
+];
+
+pub fn routes() -> Router<Arc<Web>> {
+    Router::new()
+        .route("/api/stations/{station}", get(one))
+        .route("/api/stations/{station}/members", get(members))
+        .route(
+            "/api/stations/{station}/members/{user}",
+            put(set_member).delete(remove_member),
+        )
+        .route("/api/stations/{station}/skip", post(skip))
+        .route("/api/stations/{station}/djs/{user}/kick", post(kick))
+        .route("/api/stations/{station}/djs/{user}/ban", post(ban))
+        .route("/api/stations/{station}/logs", get(logs))
+}
+
+/// What the caller may do on a station.
+struct Access {
+    running: Arc<Running>,
+    owner: bool,
+    permissions: Vec<String>,
+}
+
+impl Access {
+    fn require(&self, permission: &str) -> Result<(), ApiError> {
+        if self.owner || self.permissions.iter().any(|p| p == permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(permission))
+        }
+    }
+
+    fn require_owner(&self) -> Result<(), ApiError> {
+        if self.owner {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("owner"))
+        }
+    }
+}
+
+async fn access(web: &Web, caller: &Caller, station: &str) -> Result<Access, ApiError> {
+    let hidden = || ApiError::not_found(format!("station {station}"));
+    let running = web.stations.get(station).ok_or_else(hidden)?;
+    if caller.user.admin {
+        return Ok(Access {
+            running,
+            owner: true,
+            permissions: Vec::new(),
+        });
+    }
+    let store = web.store.clone();
+    let (s, u) = (station.to_string(), caller.user.username.clone());
+    let member = tokio::task::spawn_blocking(move || store.member(&s, &u))
+        .await??
+        .ok_or_else(hidden)?;
+    Ok(Access {
+        running,
+        owner: member.role == Role::Owner,
+        permissions: member.permissions,
+    })
+}
+
+async fn audit(web: &Web, caller: &Caller, station: &str, action: &str, detail: Option<String>) {
+    let store = web.store.clone();
+    let (by, station, action) = (
+        caller.user.username.clone(),
+        station.to_string(),
+        action.to_string(),
+    );
+    let what = action.clone();
+    let done = tokio::task::spawn_blocking(move || {
+        store.audit(Some(&by), Some(&station), &action, detail.as_deref())
+    })
+    .await;
+    if !matches!(done, Ok(Ok(()))) {
+        tracing::warn!("audit log: cannot record {what}");
+    }
+}
+
+async fn one(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    let r = &a.running;
+    let st = r.station.state();
+    Ok(Json(json!({
+        "name": r.spec.name,
+        "display_name": r.spec.display_name,
+        "on_air": st.on_air,
+        "track": st.track,
+        "outputs": r.spec.outputs.iter().map(|o| json!({"mount": o.mount, "codec": o.format.codec, "bitrate": o.format.bitrate})).collect::<Vec<_>>(),
+        "live_mount": r.gate.as_ref().map(|g| g.mount().to_string()),
+        "you": {"owner": a.owner, "permissions": if a.owner { PERMISSIONS.iter().map(|p| p.to_string()).collect() } else { a.permissions.clone() }},
+    })))
+}
+
+async fn members(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("settings")?;
+    let store = web.store.clone();
+    let list = tokio::task::spawn_blocking(move || store.members(&station)).await??;
+    Ok(Json(json!(list)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberBody {
+    role: Role,
+    #[serde(default)]
+    permissions: Option<Vec<String>>,
+}
+
+async fn set_member(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, user)): Path<(String, String)>,
+    body: Result<Json<MemberBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require_owner()?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    // Defaults by role: owners hold everything; DJs may take requests.
+    let permissions = match (body.role, body.permissions) {
+        (Role::Owner, _) => Vec::new(),
+        (Role::Dj, None) => vec!["request".to_string()],
+        (Role::Dj, Some(p)) => p,
+    };
+    if let Some(bad) = permissions
+        .iter()
+        .find(|p| !PERMISSIONS.contains(&p.as_str()))
+    {
+        return Err(ApiError::bad_request(format!(
+            "unknown permission {bad:?} (one of {})",
+            PERMISSIONS.join(", ")
+        )));
+    }
+    let store = web.store.clone();
+    let (s, u, perms) = (station.clone(), user.clone(), permissions.clone());
+    tokio::task::spawn_blocking(move || {
+        store.ensure_station(&s)?;
+        if store.user(&u)?.is_none() {
+            return Err(ApiError::not_found(format!("user {u}")));
+        }
+        Ok(store.set_member(&s, &u, body.role, &perms)?)
+    })
+    .await??;
+    audit(
+        &web,
+        &caller,
+        &station,
+        "member.set",
+        Some(format!(
+            "{user}: {} {}",
+            body.role.as_str(),
+            permissions.join(",")
+        )),
+    )
+    .await;
+    Ok(Json(json!({
+        "station": station, "username": user, "role": body.role, "permissions": permissions,
+    })))
+}
+
+async fn remove_member(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, user)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require_owner()?;
+    let store = web.store.clone();
+    let (s, u) = (station.clone(), user.clone());
+    let removed = tokio::task::spawn_blocking(move || store.remove_member(&s, &u)).await??;
+    if !removed {
+        return Err(ApiError::not_found(format!("{user} on {station}")));
+    }
+    audit(&web, &caller, &station, "member.remove", Some(user.clone())).await;
+    Ok(Json(json!({"removed": user})))
+}
+
+async fn skip(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("skip")?;
+    let autodj = a
+        .running
+        .station
+        .autodj()
+        .ok_or_else(|| ApiError::conflict("this station has no AutoDJ"))?;
+    autodj.skip();
+    let title = a
+        .running
+        .station
+        .state()
+        .track
+        .as_ref()
+        .map(|t| t.display.clone());
+    audit(&web, &caller, &station, "skip", title.clone()).await;
+    Ok(Json(json!({"skipped": title})))
+}
+
+async fn kick(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, user)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("kick")?;
+    let gate = a
+        .running
+        .gate
+        .as_ref()
+        .ok_or_else(|| ApiError::conflict("this station has no live input"))?;
+    let on = gate.control().session().map(|s| s.username);
+    if !on.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(&user)) {
+        return Err(ApiError::not_found(format!(
+            "{user} connected to {station}"
+        )));
+    }
+    gate.kick();
+    audit(&web, &caller, &station, "kick", Some(user.clone())).await;
+    Ok(Json(json!({"kicked": user})))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct BanBody {
+    /// RFC 3339; absent: for good.
+    until: Option<String>,
+}
+
+async fn ban(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, user)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("ban")?;
+    let body: BanBody = if body.iter().all(u8::is_ascii_whitespace) {
+        BanBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("ban: {e}")))?
+    };
+    let gate = a
+        .running
+        .gate
+        .as_ref()
+        .ok_or_else(|| ApiError::conflict("this station has no live input"))?;
+    let until = match body.until {
+        None => None,
+        Some(t) => Some(
+            chrono::DateTime::parse_from_rfc3339(&t)
+                .map_err(|e| ApiError::bad_request(format!("until: {t:?} is not RFC 3339 ({e})")))?
+                .with_timezone(&chrono::Utc),
+        ),
+    };
+    if !gate.ban(&user, until) {
+        return Err(ApiError::not_found(format!("DJ {user} on {station}")));
+    }
+    let detail = match until {
+        Some(t) => format!("{user} until {}", t.to_rfc3339()),
+        None => format!("{user} for good"),
+    };
+    audit(&web, &caller, &station, "ban", Some(detail)).await;
+    Ok(Json(json!({"banned": user, "until": until})))
+}
+
+async fn logs(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("logs")?;
+    let store = web.store.clone();
+    let log = tokio::task::spawn_blocking(move || store.audit_log(Some(&station), 500)).await??;
+    Ok(Json(json!({"audit": log})))
+}
