@@ -125,6 +125,7 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         stations: stations.clone(),
         limiter: crate::web::LoginLimiter::default(),
         secure_cookies: false,
+        metrics_token: cfg.metrics_token.clone(),
     });
     server.set_host(Arc::new(host::StationHost {
         stations: stations.clone(),

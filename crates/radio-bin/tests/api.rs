@@ -421,3 +421,150 @@ fn station_roles_decide_who_skips_kicks_bans_and_reads_the_logs() {
         "{out}"
     );
 }
+
+/// `GET /metrics` with optional extra headers: status and the parsed samples.
+fn scrape(port: u16, extra: &[(&str, &str)]) -> (u16, Vec<prometheus_parse::Sample>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut req = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n".to_string();
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    if status != 200 {
+        return (status, Vec::new());
+    }
+    assert!(
+        head.to_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
+    let lines = body.lines().map(|l| Ok(l.to_string()));
+    let parsed = prometheus_parse::Scrape::parse(lines).expect("Prometheus text");
+    (status, parsed.samples)
+}
+
+fn value(samples: &[prometheus_parse::Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+}
+
+#[test]
+fn metrics_are_prometheus_text_and_can_be_closed_with_a_token() {
+    let (_rp, port) = start_with("api-metrics", &[]);
+    // One listener on the demo's MP3 mount.
+    let mut listener = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    listener
+        .write_all(b"GET /demo.mp3 HTTP/1.0\r\n\r\n")
+        .unwrap();
+    // Its first 20 kB: the station is on air and the listener counted.
+    let mut first = [0u8; 20_000];
+    listener
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    listener.read_exact(&mut first).unwrap();
+    let (status, samples) = scrape(port, &[]);
+    assert_eq!(status, 200);
+    assert_eq!(value(&samples, "radiopoint_listeners", &[]), Some(1.0));
+    assert_eq!(
+        value(
+            &samples,
+            "radiopoint_mount_listeners",
+            &[("mount", "/demo.mp3")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "radiopoint_mount_live",
+            &[("mount", "/demo.opus")]
+        ),
+        Some(1.0)
+    );
+    let sent = value(
+        &samples,
+        "radiopoint_mount_received_bytes_total",
+        &[("mount", "/demo.mp3")],
+    );
+    // At least what the listener got came from the station's encoder.
+    assert!(
+        sent.is_some_and(|b| b >= 19_000.0),
+        "{sent:?} in {:?}",
+        samples
+            .iter()
+            .filter(|s| s.metric.contains("received"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        value(
+            &samples,
+            "radiopoint_mount_sent_bytes_total",
+            &[("mount", "/demo.mp3")]
+        )
+        .is_some()
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "radiopoint_station_on_air",
+            &[("station", "demo"), ("input", "autodj")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "radiopoint_station_running",
+            &[("station", "demo")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "radiopoint_users", &[]),
+        Some(1.0),
+        "the first admin"
+    );
+    // With [server] metrics_token, scrapers must bring it.
+    let dir = temp_dir("api-metrics-token");
+    let p2 = free_port();
+    std::fs::write(
+        dir.join("radiopoint.toml"),
+        format!("[server]\nport = {p2}\nmetrics_token = \"s3cret\"\n"),
+    )
+    .unwrap();
+    let _rp2 = Running(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(dir.join("radiopoint.toml"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", p2)).is_err() {
+        assert!(Instant::now() < deadline, "radiopoint did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(scrape(p2, &[]).0, 401);
+    assert_eq!(scrape(p2, &[("Authorization", "Bearer wrong")]).0, 401);
+    let (status, samples) = scrape(p2, &[("Authorization", "Bearer s3cret")]);
+    assert_eq!(status, 200);
+    assert_eq!(value(&samples, "radiopoint_stations", &[]), Some(0.0));
+}

@@ -95,6 +95,8 @@ pub struct Resolved {
     pub database: Option<PathBuf>,
     /// The stations (`[[station]]`).
     pub stations: Vec<StationSpec>,
+    /// `/metrics` needs `Authorization: Bearer` with this (`[server] metrics_token`).
+    pub metrics_token: Option<String>,
 }
 
 impl Resolved {
@@ -116,6 +118,7 @@ impl Resolved {
             pushes: Vec::new(),
             database: None,
             stations: Vec::new(),
+            metrics_token: None,
         }
     }
 }

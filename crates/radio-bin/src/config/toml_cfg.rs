@@ -41,6 +41,7 @@ pub struct Server {
     pub allow_unconfigured_mounts: Option<bool>,
     pub webroot: Option<PathBuf>,
     pub database: Option<PathBuf>,
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +223,7 @@ fn resolve_server(
     }
     s.webroot = server.webroot.map(rel);
     r.database = server.database.map(rel);
+    r.metrics_token = server.metrics_token.filter(|t| !t.is_empty());
     Ok(())
 }
 

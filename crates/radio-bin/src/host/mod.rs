@@ -87,7 +87,8 @@ pub struct StationHost {
 impl Host for StationHost {
     fn wants(&self, head: &RequestHead) -> bool {
         let path = head.path();
-        path.starts_with("/api/nowplaying") || (self.web.is_some() && path.starts_with("/api/"))
+        path.starts_with("/api/nowplaying")
+            || (self.web.is_some() && (path.starts_with("/api/") || path == "/metrics"))
     }
 
     fn serve(&self, conn: HostConnection) -> BoxFuture {

@@ -7,6 +7,7 @@
 
 mod auth;
 mod error;
+mod metrics;
 mod stations;
 mod users;
 
@@ -34,6 +35,8 @@ pub struct Web {
     pub limiter: LoginLimiter,
     /// Cookies get `Secure` (served over TLS).
     pub secure_cookies: bool,
+    /// `/metrics` needs `Authorization: Bearer` with this, when set.
+    pub metrics_token: Option<String>,
 }
 
 /// How long a browser session lasts.
@@ -46,6 +49,7 @@ pub fn router(web: Arc<Web>) -> Router {
         .merge(users::routes())
         .merge(stations::routes())
         .route("/api/stations", axum::routing::get(stations))
+        .route("/metrics", axum::routing::get(metrics::metrics))
         .fallback(error::not_found)
         .with_state(web)
 }
