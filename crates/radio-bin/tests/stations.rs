@@ -823,3 +823,45 @@ fn the_opus_output_plays_in_chromium_past_title_changes() {
     let errors: Vec<&String> = progress.iter().filter(|r| !r.ends_with("&e=")).collect();
     assert!(errors.is_empty(), "the player reported: {errors:?}");
 }
+
+#[test]
+#[ignore = "needs liquidsoap (run by .ci/run)"]
+fn liquidsoap_goes_live_as_a_dj_of_the_station() {
+    let liquidsoap = require("liquidsoap");
+    let dir = TempDir::new("st-liquidsoap");
+    music(&dir);
+    let rp = start_radiopoint(
+        &dir,
+        "[[station]]\nname = \"rock\"\nmedia = [\"music\"]\n\
+         [[station.output]]\nmount = \"/rock.mp3\"\n\
+         [station.live]\nmount = \"/rock-live\"\n\
+         [[station.dj]]\nuser = \"alice\"\npassword = \"secret\"\n",
+    );
+    let mut events = Events::open(rp.port, "rock");
+    events.wait("AutoDJ on air", ARRIVE, |v| v["on_air"] == "autodj");
+    // Liquidsoap 2.x as a DJ's software: an Icecast 2 source with the DJ's credentials.
+    let script = dir.path().join("dj.liq");
+    std::fs::write(
+        &script,
+        format!(
+            "settings.init.allow_root.set(true)\n\
+             settings.log.stdout.set(true)\n\
+             settings.log.file.set(false)\n\
+             output.icecast(%mp3(bitrate=128), host=\"127.0.0.1\", port={}, user=\"alice\", \
+             password=\"secret\", mount=\"/rock-live\", sine(880.))\n",
+            rp.port
+        ),
+    )
+    .unwrap();
+    let _ls = Proc::spawn("liquidsoap", &dir, Command::new(liquidsoap).arg(&script));
+    // liquidsoap type-checks its library for 10-15 s before it connects.
+    let live = events.wait("liquidsoap on air", Duration::from_secs(90), |v| {
+        v["on_air"] == "live"
+    });
+    assert_eq!(live["live"]["username"], "alice", "{live}");
+    // Her title follows with her first audio (the live input's play-out buffer: 100 ms).
+    let titled = events.wait("the DJ's title", ARRIVE, |v| {
+        v["track"]["title"] == "alice live"
+    });
+    assert_eq!(titled["track"]["input"], "live", "{titled}");
+}
