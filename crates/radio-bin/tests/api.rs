@@ -366,6 +366,7 @@ fn station_roles_decide_who_skips_kicks_bans_and_reads_the_logs() {
         ("POST", "/api/stations/demo/djs/dj/ban", "ban"),
         ("GET", "/api/stations/demo/logs", "logs"),
         ("GET", "/api/stations/demo/members", "settings"),
+        ("GET", "/api/stations/demo/media", "media"),
         ("PUT", "/api/stations/demo/members/carl", "owner"),
     ] {
         let r = go(&dave, method, path, Some(json!({"role": "dj"})));
@@ -567,4 +568,94 @@ fn metrics_are_prometheus_text_and_can_be_closed_with_a_token() {
     let (status, samples) = scrape(p2, &[("Authorization", "Bearer s3cret")]);
     assert_eq!(status, 200);
     assert_eq!(value(&samples, "radiopoint_stations", &[]), Some(0.0));
+}
+
+#[test]
+fn media_lists_tracks_with_tags_duration_loudness_and_failures() {
+    let dir = temp_dir("api-media");
+    let music = dir.join("music");
+    std::fs::create_dir_all(&music).unwrap();
+    common::write_wav(&music.join("Band - Song.wav"), 3.0, 440.0);
+    std::fs::write(music.join("broken.mp3"), b"this is not audio").unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.join("radiopoint.toml"),
+        format!(
+            "[server]\nport = {port}\n[[station]]\nname = \"rock\"\nmedia = [\"music\"]\n\
+             [[station.output]]\nmount = \"/rock.mp3\"\n"
+        ),
+    )
+    .unwrap();
+    let _rp = Running(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(dir.join("radiopoint.toml"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "radiopoint did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let (cookie, _) = login(port, "admin", "hackme");
+    let h = [("Cookie", cookie.as_str())];
+    // The watcher's first scan runs beside the station: wait for both files to be known.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let list = loop {
+        let r = call(port, "GET", "/api/stations/rock/media", &h, None);
+        assert_eq!(r.status, 200, "{}", r.json);
+        if r.json.as_array().is_some_and(|a| a.len() == 2) {
+            break r.json;
+        }
+        assert!(Instant::now() < deadline, "not indexed: {}", r.json);
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let song = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "ok")
+        .expect("the WAV is playable");
+    assert_eq!(
+        (song["artist"].as_str(), song["title"].as_str()),
+        (Some("Band"), Some("Song"))
+    );
+    let d = song["duration"].as_f64().unwrap();
+    assert!((d - 3.0).abs() < 0.01, "{song}");
+    let lufs = song["loudness"].as_f64().unwrap();
+    assert!((-20.0..-10.0).contains(&lufs), "{song}");
+    let broken = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "failed")
+        .unwrap();
+    assert!(
+        broken["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "{broken}"
+    );
+    let r = call(
+        port,
+        "GET",
+        "/api/stations/rock/media?q=band%20song",
+        &h,
+        None,
+    );
+    assert_eq!(r.json.as_array().map(Vec::len), Some(1));
+    let r = call(
+        port,
+        "GET",
+        "/api/stations/rock/media?status=failed",
+        &h,
+        None,
+    );
+    assert_eq!(r.json.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        r.json[0]["path"]
+            .as_str()
+            .map(|p| p.ends_with("broken.mp3")),
+        Some(true)
+    );
 }

@@ -43,6 +43,7 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/api/stations/{station}/djs/{user}/kick", post(kick))
         .route("/api/stations/{station}/djs/{user}/ban", post(ban))
         .route("/api/stations/{station}/logs", get(logs))
+        .route("/api/stations/{station}/media", get(media))
 }
 
 /// What the caller may do on a station.
@@ -317,4 +318,81 @@ async fn logs(
     let store = web.store.clone();
     let log = tokio::task::spawn_blocking(move || store.audit_log(Some(&station), 500)).await??;
     Ok(Json(json!({"audit": log})))
+}
+
+#[derive(Deserialize, Default)]
+struct MediaQuery {
+    /// Words that must all appear in the title, artist, album or path.
+    q: Option<String>,
+    /// Only `ok` or `failed` tracks.
+    status: Option<String>,
+}
+
+/// `GET /api/stations/{station}/media`: the station's tracks with their tags, `duration` in
+/// seconds, `loudness` in LUFS, status and failure reason (`?q=` searches, `?status=failed`).
+async fn media(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<MediaQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("media")?;
+    let store = web.store.clone();
+    let tracks =
+        tokio::task::spawn_blocking(move || -> Result<Vec<radio_store::Track>, ApiError> {
+            match store.station(&station)? {
+                Some(id) => Ok(store.tracks(id)?),
+                None => Ok(Vec::new()),
+            }
+        })
+        .await??;
+    let words: Vec<String> = query
+        .q
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    let list: Vec<Value> = tracks
+        .iter()
+        .filter(|t| {
+            let hay = format!(
+                "{} {} {} {}",
+                t.tags.title.as_deref().unwrap_or(""),
+                t.tags.artist.as_deref().unwrap_or(""),
+                t.tags.album.as_deref().unwrap_or(""),
+                t.path
+            )
+            .to_lowercase();
+            words.iter().all(|w| hay.contains(w))
+        })
+        .filter(|t| match query.status.as_deref() {
+            Some("ok") => t.status == radio_store::Status::Ok,
+            Some("failed") => t.status != radio_store::Status::Ok,
+            _ => true,
+        })
+        .map(|t| {
+            let (status, reason) = match &t.status {
+                radio_store::Status::Ok => ("ok", None),
+                radio_store::Status::Failed(r) => ("failed", Some(r.clone())),
+            };
+            json!({
+                "id": t.id,
+                "path": t.path,
+                "kind": t.kind.as_str(),
+                "title": t.tags.title,
+                "artist": t.tags.artist,
+                "album": t.tags.album,
+                "genre": t.tags.genre,
+                "year": t.tags.year,
+                "duration": t.analysis.as_ref().map(|a| a.duration),
+                "loudness": t.analysis.as_ref().and_then(|a| a.loudness),
+                "true_peak": t.analysis.as_ref().map(|a| a.true_peak),
+                "codec": t.analysis.as_ref().map(|a| a.codec.clone()),
+                "status": status,
+                "reason": reason,
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(list)))
 }
