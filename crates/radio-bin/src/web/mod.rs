@@ -50,6 +50,8 @@ pub fn router(web: Arc<Web>) -> Router {
         .merge(stations::routes())
         .route("/api/stations", axum::routing::get(stations))
         .route("/metrics", axum::routing::get(metrics::metrics))
+        .route("/api/openapi.json", axum::routing::get(openapi))
+        .route("/api/docs", axum::routing::get(docs))
         .fallback(error::not_found)
         .with_state(web)
 }
@@ -84,6 +86,19 @@ async fn stations(
         })
         .collect();
     Ok(axum::Json(serde_json::Value::Array(list)))
+}
+
+/// `GET /api/openapi.json`: the API described (OpenAPI 3.1).
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("assets/openapi.json"),
+    )
+}
+
+/// `GET /api/docs`: the document rendered by a page of its own (no assets from elsewhere).
+async fn docs() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("assets/docs.html"))
 }
 
 /// Makes sure the first administrator exists: `admin` with the config's admin password
