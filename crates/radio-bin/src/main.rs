@@ -12,7 +12,7 @@
 mod config;
 mod demo;
 mod host;
-mod run;
+pub mod run;
 mod statlog;
 mod web;
 

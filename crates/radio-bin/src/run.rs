@@ -3,7 +3,7 @@
 use crate::{config, demo, host, statlog};
 use anyhow::Context as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing_subscriber::prelude::*;
 
@@ -191,6 +191,40 @@ async fn start_stations(
         let running = start_one(spec, music, server, &runtime, &clock, Vec::new()).await?;
         stations.insert(running);
     }
+    // Stations made through the API, kept in the store (a config station of the same
+    // name wins).
+    if let Some(store) = &store {
+        let data_dir = store
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let s = store.clone();
+        let saved = tokio::task::spawn_blocking(move || s.station_configs()).await??;
+        for (name, json) in saved {
+            if stations.get(&name).is_some() {
+                tracing::warn!(
+                    "station {name} is in the config and in the store; the config's runs"
+                );
+                continue;
+            }
+            let spec = serde_json::from_str(&json)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .and_then(|v| {
+                    config::resolve_api_station(&v, &data_dir).map_err(|e| anyhow::anyhow!("{e}"))
+                });
+            match spec {
+                Ok(spec) => {
+                    let music = Music::Store(store.clone());
+                    let mut running =
+                        start_one(spec, music, server, &runtime, &clock, Vec::new()).await?;
+                    running.from_api = true;
+                    stations.insert(running);
+                }
+                Err(e) => tracing::error!("station {name} (saved): {e}; not started"),
+            }
+        }
+    }
     if demo {
         let password = cfg
             .server
@@ -255,7 +289,7 @@ async fn start_stations(
     Ok(())
 }
 
-async fn start_one(
+pub async fn start_one(
     spec: config::StationSpec,
     music: host::build::Music,
     server: &radio_net::Server,

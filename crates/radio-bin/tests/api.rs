@@ -711,3 +711,138 @@ fn the_openapi_document_lists_every_route_and_every_route_exists() {
         }
     }
 }
+
+/// Waits until `GET path` answers `status`.
+fn wait_status(port: u16, path: &str, status: u16) -> Reply {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = call(port, "GET", path, &[], None);
+        if r.status == status {
+            return r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "GET {path}: {} {}",
+            r.status,
+            r.json
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn stations_are_made_and_deleted_at_runtime_and_come_back_after_a_restart() {
+    let dir = temp_dir("api-runtime");
+    let port = free_port();
+    let config = dir.join("radiopoint.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nport = {port}\n[[station]]\nname = \"rock\"\n\
+             [[station.output]]\nmount = \"/rock.mp3\"\n"
+        ),
+    )
+    .unwrap();
+    let run = || {
+        let child = Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "radiopoint did not come up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Running(child)
+    };
+    let rp = run();
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let h = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let body = json!({
+        "name": "pop",
+        "display_name": "Pop FM",
+        "output": [{"mount": "/pop.mp3", "codec": "mp3", "bitrate": 96}],
+        "live": {"mount": "/pop-live"},
+    });
+    let r = call(port, "POST", "/api/stations", &h, Some(body.clone()));
+    assert_eq!(r.status, 201, "{}", r.json);
+    let media = r.json["media"][0].as_str().unwrap().to_string();
+    assert!(media.ends_with("stations/pop/media"), "{media}");
+    assert!(std::path::Path::new(&media).is_dir());
+    // On air at once: now-playing, and its mount streams.
+    let np = wait_status(port, "/api/nowplaying/pop", 200);
+    assert_eq!(np.json["name"], "Pop FM");
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /pop.mp3 HTTP/1.0\r\n\r\n").unwrap();
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).unwrap();
+    assert_eq!(&head, b"HTTP/1.0 200");
+    drop(s);
+    // Bad requests say what is wrong; names and mounts are not taken twice.
+    let r = call(port, "POST", "/api/stations", &h, Some(body));
+    assert_eq!(r.status, 409, "{}", r.json);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations",
+        &h,
+        Some(json!({"name": "x", "output": [{"mount": "/rock.mp3"}]})),
+    );
+    assert_eq!(r.status, 409, "{}", r.json);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations",
+        &h,
+        Some(json!({"name": "bad name"})),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("station.name"),
+        "{}",
+        r.json
+    );
+    let r = call(
+        port,
+        "POST",
+        "/api/stations",
+        &h,
+        Some(json!({"name": "y", "loudnes": -16})),
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("loudnes"),
+        "{}",
+        r.json
+    );
+    // The config's station is read-only here.
+    let r = call(port, "DELETE", "/api/stations/rock", &h, None);
+    assert_eq!(r.status, 409);
+    assert!(r.json["error"].as_str().unwrap().contains("config file"));
+    let r = call(port, "GET", "/api/stations/rock", &h, None);
+    assert_eq!(r.json["from"], "config");
+    // After a restart the API's station is back.
+    drop(rp);
+    let rp = run();
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let h = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    wait_status(port, "/api/nowplaying/pop", 200);
+    // Deleting stops it and frees its mounts.
+    let r = call(port, "DELETE", "/api/stations/pop", &h, None);
+    assert_eq!(r.status, 200, "{}", r.json);
+    wait_status(port, "/api/nowplaying/pop", 404);
+    let listeners_gone = call(port, "GET", "/pop.mp3", &[], None);
+    assert_eq!(listeners_gone.status, 404, "{}", listeners_gone.head);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations",
+        &h,
+        Some(json!({"name": "pop2", "output": [{"mount": "/pop.mp3"}]})),
+    );
+    assert_eq!(r.status, 201, "the mount is free again: {}", r.json);
+    drop(rp);
+}

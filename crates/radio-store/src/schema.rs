@@ -135,6 +135,14 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX audit_station_at ON audit_log (station, at);
     "#,
+    // 3: stations made through the API, with their settings (as the API received them).
+    r#"
+    CREATE TABLE station_configs (
+        station_id INTEGER PRIMARY KEY REFERENCES stations(id) ON DELETE CASCADE,
+        spec TEXT NOT NULL,
+        created INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -108,6 +108,51 @@ impl Store {
         })
     }
 
+    /// Keeps the settings of a station made through the API (JSON, as received), making
+    /// the station if needed.
+    pub fn save_station_config(&self, name: &str, spec: &str) -> Result<StationId> {
+        let id = self.ensure_station(name)?;
+        let path = self.path().to_path_buf();
+        let spec = spec.to_string();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO station_configs (station_id, spec, created) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (station_id) DO UPDATE SET spec = ?2",
+                params![id, spec, now_secs()],
+            )
+            .db(&path)?;
+            Ok(id)
+        })
+    }
+
+    /// The stations made through the API: (name, settings JSON), by name.
+    pub fn station_configs(&self) -> Result<Vec<(String, String)>> {
+        let path = self.path().to_path_buf();
+        self.read(|c| {
+            let mut st = c
+                .prepare(
+                    "SELECT s.name, c.spec FROM station_configs c \
+                     JOIN stations s ON s.id = c.station_id ORDER BY s.name",
+                )
+                .db(&path)?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).db(&path)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db(&path)
+        })
+    }
+
+    /// Deletes a station and everything it owns in the store (tracks, playlists, plays,
+    /// memberships, settings); the media files stay. `false` if there was none.
+    pub fn delete_station(&self, name: &str) -> Result<bool> {
+        let path = self.path().to_path_buf();
+        let name = name.to_string();
+        self.write(move |tx| {
+            Ok(tx
+                .execute("DELETE FROM stations WHERE name = ?1", [&name])
+                .db(&path)?
+                > 0)
+        })
+    }
+
     /// The station called `name`, if it exists.
     pub fn station(&self, name: &str) -> Result<Option<StationId>> {
         let path = self.path().to_path_buf();

@@ -304,6 +304,32 @@ pub(super) fn resolve_stations(
     Ok(out)
 }
 
+/// A station from the API: the same keys as a `[[station]]`, as JSON. Its music folder
+/// defaults to `stations/NAME/media` under `data_dir` (made if missing).
+pub fn resolve_api_station(
+    json: &serde_json::Value,
+    data_dir: &Path,
+) -> Result<StationSpec, ConfigError> {
+    let file = Path::new("request");
+    let mut raw: RawStation =
+        serde_json::from_value(json.clone()).map_err(|e| ConfigError::Syntax {
+            path: file.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    if raw.media.is_none() {
+        let dir = data_dir.join("stations").join(&raw.name).join("media");
+        raw.media = Some(OneOrMany::One(dir));
+    }
+    let spec = resolve_station(raw, "station", file, data_dir)?;
+    for d in spec.media.iter().chain(&spec.jingles) {
+        std::fs::create_dir_all(d).map_err(|e| ConfigError::Read {
+            path: d.clone(),
+            source: e,
+        })?;
+    }
+    Ok(spec)
+}
+
 fn resolve_station(
     s: RawStation,
     key: &str,

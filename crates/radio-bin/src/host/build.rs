@@ -44,6 +44,8 @@ pub struct Running {
     watcher: Mutex<Option<radio_store::Watcher>>,
     /// Calendars and recurring shows, kept up to date.
     upkeep: Option<Upkeep>,
+    /// Made through the API (deletable there); config stations are read-only.
+    pub from_api: bool,
 }
 
 impl Running {
@@ -293,6 +295,7 @@ pub fn start(
         shows: shows_slot,
         watcher: Mutex::new(watcher),
         upkeep,
+        from_api: false,
     })
 }
 

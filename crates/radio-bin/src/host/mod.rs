@@ -37,6 +37,15 @@ impl Stations {
             .insert(name, Arc::new(running));
     }
 
+    /// Takes a station out; it stops (and frees its mounts) when the last handle on it
+    /// is dropped.
+    pub fn remove(&self, name: &str) -> Option<Arc<Running>> {
+        self.map
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name)
+    }
+
     /// A station by name.
     pub fn get(&self, name: &str) -> Option<Arc<Running>> {
         self.map

@@ -55,6 +55,9 @@ pub async fn serve(stations: Arc<Stations>, conn: HostConnection) {
                 return not_found(&mut stream, name).await;
             };
             let mut rx = r.station.subscribe();
+            // Held weakly: a deleted station stops (and this stream ends) even while
+            // listeners of its events are connected.
+            let r = Arc::downgrade(&r);
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nX-Accel-Buffering: no\r\n\r\n";
             if stream.write_all(head.as_bytes()).await.is_err() || head_only {
                 return;
@@ -64,7 +67,9 @@ pub async fn serve(stations: Arc<Stations>, conn: HostConnection) {
             loop {
                 let state = rx.borrow_and_update().clone();
                 if last.as_ref() != Some(&state) {
+                    let Some(r) = r.upgrade() else { return };
                     let body = snapshot(&stations, &r, &state).to_string();
+                    drop(r);
                     let msg = format!("event: nowplaying\ndata: {body}\n\n");
                     if stream.write_all(msg.as_bytes()).await.is_err() {
                         return;

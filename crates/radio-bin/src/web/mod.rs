@@ -48,7 +48,10 @@ pub fn router(web: Arc<Web>) -> Router {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(stations::routes())
-        .route("/api/stations", axum::routing::get(stations))
+        .route(
+            "/api/stations",
+            axum::routing::get(stations).post(stations::create),
+        )
         .route("/metrics", axum::routing::get(metrics::metrics))
         .route("/api/openapi.json", axum::routing::get(openapi))
         .route("/api/docs", axum::routing::get(docs))

@@ -33,7 +33,7 @@ pub const PERMISSIONS: [&str; 9] = [
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()
-        .route("/api/stations/{station}", get(one))
+        .route("/api/stations/{station}", get(one).delete(delete_station))
         .route("/api/stations/{station}/members", get(members))
         .route(
             "/api/stations/{station}/members/{user}",
@@ -125,6 +125,7 @@ async fn one(
         "track": st.track,
         "outputs": r.spec.outputs.iter().map(|o| json!({"mount": o.mount, "codec": o.format.codec, "bitrate": o.format.bitrate})).collect::<Vec<_>>(),
         "live_mount": r.gate.as_ref().map(|g| g.mount().to_string()),
+        "from": if r.from_api { "api" } else { "config" },
         "you": {"owner": a.owner, "permissions": if a.owner { PERMISSIONS.iter().map(|p| p.to_string()).collect() } else { a.permissions.clone() }},
     })))
 }
@@ -395,4 +396,109 @@ async fn media(
         })
         .collect();
     Ok(Json(Value::Array(list)))
+}
+
+/// `POST /api/stations` (administrators): a station with the keys of a `[[station]]`, as
+/// JSON; it starts at once and again at every start of the server.
+pub async fn create(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    if !caller.user.admin {
+        return Err(ApiError::forbidden("admin"));
+    }
+    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let data_dir = web
+        .store
+        .path()
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let spec = crate::config::resolve_api_station(&body, &data_dir)
+        .map_err(|e| ApiError::bad_request(e.to_string().replace("request: ", "")))?;
+    if web.stations.get(&spec.name).is_some() {
+        return Err(ApiError::conflict(format!(
+            "station {} exists already",
+            spec.name
+        )));
+    }
+    let server = web.stations.server();
+    for o in &spec.outputs {
+        if server.mount(&o.mount).is_some_and(|m| m.is_live()) {
+            return Err(ApiError::conflict(format!("mount {} is in use", o.mount)));
+        }
+    }
+    let store = web.store.clone();
+    let (name, json) = (spec.name.clone(), body.to_string());
+    tokio::task::spawn_blocking(move || store.save_station_config(&name, &json)).await??;
+    let clock: Arc<dyn radio_sched::Clock> = Arc::new(radio_sched::SystemClock);
+    let runtime = tokio::runtime::Handle::current();
+    let music = crate::host::build::Music::Store(web.store.clone());
+    let name = spec.name.clone();
+    let started = crate::run::start_one(spec, music, server, &runtime, &clock, Vec::new()).await;
+    let mut running = match started {
+        Ok(r) => r,
+        Err(e) => {
+            let store = web.store.clone();
+            let n = name.clone();
+            let _ = tokio::task::spawn_blocking(move || store.delete_station(&n)).await;
+            return Err(ApiError::bad_request(format!(
+                "station {name} cannot start: {e:#}"
+            )));
+        }
+    };
+    running.from_api = true;
+    let mounts: Vec<String> = running
+        .spec
+        .outputs
+        .iter()
+        .map(|o| o.mount.clone())
+        .collect();
+    let media: Vec<String> = running
+        .spec
+        .media
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    web.stations.insert(running);
+    audit(&web, &caller, &name, "station.create", None).await;
+    tracing::info!(
+        "station {name} made through the API by {}",
+        caller.user.username
+    );
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(json!({"name": name, "mounts": mounts, "media": media})),
+    ))
+}
+
+/// `DELETE /api/stations/{station}` (administrators): stops it, frees its mounts and
+/// forgets it (its rows in the store; media files stay). Config stations are read-only.
+async fn delete_station(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    if !caller.user.admin {
+        return Err(ApiError::forbidden("admin"));
+    }
+    if !a.running.from_api {
+        return Err(ApiError::conflict(format!(
+            "station {station} is defined in the config file; remove it there"
+        )));
+    }
+    drop(a);
+    let removed = web
+        .stations
+        .remove(&station)
+        .ok_or_else(|| ApiError::not_found(format!("station {station}")))?;
+    // Stopping joins the station's thread and watcher: off the reactor.
+    tokio::task::spawn_blocking(move || drop(removed)).await?;
+    let store = web.store.clone();
+    let s = station.clone();
+    tokio::task::spawn_blocking(move || store.delete_station(&s)).await??;
+    audit(&web, &caller, &station, "station.delete", None).await;
+    Ok(Json(json!({"deleted": station})))
 }
