@@ -43,6 +43,7 @@ pub fn spec() -> StationSpec {
         silence_timeout: Duration::from_secs(15),
         watchdog: Duration::from_secs(30),
         ogg_chain_titles: true,
+        requests: true,
         outputs: vec![
             OutputSpec {
                 mount: MOUNT.into(),

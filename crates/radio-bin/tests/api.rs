@@ -846,3 +846,100 @@ fn stations_are_made_and_deleted_at_runtime_and_come_back_after_a_restart() {
     assert_eq!(r.status, 201, "the mount is free again: {}", r.json);
     drop(rp);
 }
+
+#[test]
+fn listeners_request_tracks_where_the_station_allows_it() {
+    // The demo takes requests from anyone; its library's tracks are 1–8.
+    let (_rp, port) = start_with("api-requests", &[]);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/demo/requests",
+        &[],
+        Some(json!({"track": 3})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["queue"], json!([3]));
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/demo/requests",
+        &[],
+        Some(json!({"track": 3})),
+    );
+    assert_eq!(r.status, 409, "{}", r.json);
+    assert!(
+        r.json["error"]
+            .as_str()
+            .unwrap()
+            .contains("already requested")
+    );
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/demo/requests",
+        &[],
+        Some(json!({"track": 99})),
+    );
+    assert_eq!(r.status, 404, "{}", r.json);
+    let r = call(port, "GET", "/api/stations/demo/requests", &[], None);
+    assert_eq!(r.json["queue"], json!([3]));
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/demo/requests",
+        &[],
+        Some(json!({"song": 1})),
+    );
+    assert_eq!(r.status, 400, "{}", r.json);
+    // A station that does not take public requests: accounts with `request` only.
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let r = call(
+        port,
+        "POST",
+        "/api/stations",
+        &admin,
+        Some(json!({"name": "quiet"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/quiet/requests",
+        &[],
+        Some(json!({"track": 1})),
+    );
+    assert_eq!(r.status, 401, "{}", r.json);
+    make_user(port, &admin, "dora");
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/quiet/members/dora",
+        &admin,
+        Some(json!({"role": "dj", "permissions": ["skip"]})),
+    );
+    assert_eq!(r.status, 200);
+    let (c, t) = login(port, "dora", "dora-password");
+    let dora = [("Cookie", c.as_str()), ("X-CSRF-Token", t.as_str())];
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/quiet/requests",
+        &dora,
+        Some(json!({"track": 1})),
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(r.json["error"], "permission required: request");
+    // The request was audit-logged (anonymous: no user).
+    let log = call(port, "GET", "/api/stations/demo/logs", &admin, None);
+    let entry = log.json["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "request")
+        .cloned()
+        .expect("a request in the log");
+    assert_eq!(entry["detail"], "track 3");
+    assert!(entry["username"].is_null());
+}

@@ -40,6 +40,8 @@ pub struct RawStation {
     watchdog: Option<f64>,
     #[serde(default)]
     ogg_chain_titles: Option<bool>,
+    #[serde(default)]
+    requests: Option<bool>,
     #[serde(default, rename = "output")]
     outputs: Vec<RawOutput>,
     #[serde(default)]
@@ -255,6 +257,8 @@ pub struct StationSpec {
     pub watchdog: Duration,
     /// Opus outputs chain Ogg streams per title.
     pub ogg_chain_titles: bool,
+    /// Anyone may request tracks (`POST /api/stations/NAME/requests` without an account).
+    pub requests: bool,
     /// Output mounts.
     pub outputs: Vec<OutputSpec>,
     /// Live DJs.
@@ -456,6 +460,7 @@ fn resolve_station(
         )?,
         watchdog: seconds(file, &k("watchdog"), s.watchdog, 30.0, 1.0, 86_400.0)?,
         ogg_chain_titles: s.ogg_chain_titles.unwrap_or(true),
+        requests: s.requests.unwrap_or(false),
         outputs,
         live,
         djs,
@@ -727,6 +732,7 @@ impl StationSpec {
             silence_timeout: Duration::from_secs(15),
             watchdog: Duration::from_secs(30),
             ogg_chain_titles: true,
+            requests: false,
             outputs: vec![OutputSpec {
                 mount: mount.to_string(),
                 format: Format::mp3(128),

@@ -40,6 +40,10 @@ pub fn routes() -> Router<Arc<Web>> {
             put(set_member).delete(remove_member),
         )
         .route("/api/stations/{station}/skip", post(skip))
+        .route(
+            "/api/stations/{station}/requests",
+            get(list_requests).post(request),
+        )
         .route("/api/stations/{station}/djs/{user}/kick", post(kick))
         .route("/api/stations/{station}/djs/{user}/ban", post(ban))
         .route("/api/stations/{station}/logs", get(logs))
@@ -501,4 +505,76 @@ async fn delete_station(
     tokio::task::spawn_blocking(move || store.delete_station(&s)).await??;
     audit(&web, &caller, &station, "station.delete", None).await;
     Ok(Json(json!({"deleted": station})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestBody {
+    track: u64,
+}
+
+/// Who may request on a station: anyone when it takes requests from the public, else a
+/// member with `request`.
+async fn request_access(
+    web: &Web,
+    caller: Result<Caller, ApiError>,
+    station: &str,
+) -> Result<(Arc<Running>, Option<Caller>), ApiError> {
+    if let Some(r) = web.stations.get(station)
+        && r.spec.requests
+    {
+        return Ok((r, caller.ok()));
+    }
+    let caller = caller?;
+    let a = access(web, &caller, station).await?;
+    a.require("request")?;
+    Ok((a.running, Some(caller)))
+}
+
+/// `POST /api/stations/{station}/requests` `{"track": id}`: queues a track for AutoDJ.
+async fn request(
+    State(web): State<Arc<Web>>,
+    caller: Result<Caller, ApiError>,
+    Path(station): Path<String>,
+    body: Result<Json<RequestBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let (running, caller) = request_access(&web, caller, &station).await?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let autodj = running
+        .station
+        .autodj()
+        .ok_or_else(|| ApiError::conflict("this station has no AutoDJ"))?;
+    autodj.request(body.track).map_err(|e| {
+        let m = e.to_string();
+        if m.contains("no track") {
+            ApiError::not_found(format!("track {} in {station}'s library", body.track))
+        } else {
+            ApiError::conflict(m)
+        }
+    })?;
+    let who = caller.map(|c| c.user.username);
+    let store = web.store.clone();
+    let (s, detail) = (station.clone(), format!("track {}", body.track));
+    let _ = tokio::task::spawn_blocking(move || {
+        store.audit(who.as_deref(), Some(&s), "request", Some(&detail))
+    })
+    .await;
+    Ok(Json(
+        json!({"requested": body.track, "queue": autodj.requests()}),
+    ))
+}
+
+/// `GET /api/stations/{station}/requests`: the requests waiting, first to play first.
+async fn list_requests(
+    State(web): State<Arc<Web>>,
+    caller: Result<Caller, ApiError>,
+    Path(station): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (running, _) = request_access(&web, caller, &station).await?;
+    let queue = running
+        .station
+        .autodj()
+        .map(|a| a.requests())
+        .unwrap_or_default();
+    Ok(Json(json!({"queue": queue})))
 }
