@@ -851,6 +851,13 @@ fn stations_are_made_and_deleted_at_runtime_and_come_back_after_a_restart() {
 fn listeners_request_tracks_where_the_station_allows_it() {
     // The demo takes requests from anyone; its library's tracks are 1–8.
     let (_rp, port) = start_with("api-requests", &[]);
+    // Once a song is on air, AutoDJ picks again only at its end (100 s or more): the queue
+    // stays as we leave it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while call(port, "GET", "/api/nowplaying/demo", &[], None).json["track"].is_null() {
+        assert!(Instant::now() < deadline, "the demo never played a song");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let r = call(
         port,
         "POST",
