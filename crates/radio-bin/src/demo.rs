@@ -27,44 +27,23 @@ pub const DJ: &str = "dj";
 /// The demo station: AutoDJ of eight generated songs on `/demo.mp3` (MP3 128k) and
 /// `/demo.opus` (Opus 96k), and a live input at `/demo-live`.
 pub fn spec() -> StationSpec {
-    StationSpec {
-        name: "demo".into(),
-        display_name: "radiopoint demo".into(),
-        description: Some("Generated music from radiopoint's own AutoDJ".into()),
-        genre: Some("Demo".into()),
-        url: None,
-        timezone: chrono_tz::UTC,
-        media: Vec::new(),
-        jingles: Vec::new(),
-        jingle_every: 4,
-        loudness: -16.0,
-        crossfade: Duration::from_secs(4),
-        transition: Duration::from_millis(2500),
-        silence_timeout: Duration::from_secs(15),
-        watchdog: Duration::from_secs(30),
-        ogg_chain_titles: true,
-        requests: true,
-        outputs: vec![
-            OutputSpec {
-                mount: MOUNT.into(),
-                format: Format::mp3(128),
-            },
-            OutputSpec {
-                mount: OPUS_MOUNT.into(),
-                format: Format::opus(96),
-            },
-        ],
-        live: Some(LiveSpec {
-            mount: LIVE_MOUNT.into(),
-            shoutcast_port: None,
-            record: None,
-            entry_grace: Duration::ZERO,
-            exit_grace: Duration::ZERO,
-        }),
-        djs: Vec::new(),
-        shows: Vec::new(),
-        upstreams: Vec::new(),
-    }
+    let mut spec = StationSpec::autodj("demo", MOUNT, Vec::new());
+    spec.display_name = "radiopoint demo".into();
+    spec.description = Some("Generated music from radiopoint's own AutoDJ".into());
+    spec.genre = Some("Demo".into());
+    spec.requests = true;
+    spec.outputs.push(OutputSpec {
+        mount: OPUS_MOUNT.into(),
+        format: Format::opus(96),
+    });
+    spec.live = Some(LiveSpec {
+        mount: LIVE_MOUNT.into(),
+        shoutcast_port: None,
+        record: None,
+        entry_grace: Duration::ZERO,
+        exit_grace: Duration::ZERO,
+    });
+    spec
 }
 
 /// The demo's music: the generated library, one playlist of it.

@@ -88,12 +88,29 @@ fn start_with(name: &str, extra: &[&str]) -> (Running, u16) {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    (up(child, port), port)
+}
+
+/// radiopoint with `config`, serving on `port`.
+fn start_config(config: &std::path::Path, port: u16) -> Running {
+    let child = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    up(child, port)
+}
+
+/// Waits (bounded) until the server accepts connections on `port`.
+fn up(child: std::process::Child, port: u16) -> Running {
+    let running = Running(child);
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "radiopoint did not come up");
         std::thread::sleep(Duration::from_millis(20));
     }
-    (Running(child), port)
+    running
 }
 
 /// Logs in; returns the cookie header value and the CSRF token.
@@ -550,19 +567,7 @@ fn metrics_are_prometheus_text_and_can_be_closed_with_a_token() {
         format!("[server]\nport = {p2}\nmetrics_token = \"s3cret\"\n"),
     )
     .unwrap();
-    let _rp2 = Running(
-        Command::new(BIN)
-            .arg("--config")
-            .arg(dir.join("radiopoint.toml"))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", p2)).is_err() {
-        assert!(Instant::now() < deadline, "radiopoint did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _rp2 = start_config(&dir.join("radiopoint.toml"), p2);
     assert_eq!(scrape(p2, &[]).0, 401);
     assert_eq!(scrape(p2, &[("Authorization", "Bearer wrong")]).0, 401);
     let (status, samples) = scrape(p2, &[("Authorization", "Bearer s3cret")]);
@@ -586,19 +591,7 @@ fn media_lists_tracks_with_tags_duration_loudness_and_failures() {
         ),
     )
     .unwrap();
-    let _rp = Running(
-        Command::new(BIN)
-            .arg("--config")
-            .arg(dir.join("radiopoint.toml"))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "radiopoint did not come up");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let _rp = start_config(&dir.join("radiopoint.toml"), port);
     let (cookie, _) = login(port, "admin", "hackme");
     let h = [("Cookie", cookie.as_str())];
     // The watcher's first scan runs beside the station: wait for both files to be known.
@@ -743,20 +736,7 @@ fn stations_are_made_and_deleted_at_runtime_and_come_back_after_a_restart() {
         ),
     )
     .unwrap();
-    let run = || {
-        let child = Command::new(BIN)
-            .arg("--config")
-            .arg(&config)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "radiopoint did not come up");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Running(child)
-    };
+    let run = || start_config(&config, port);
     let rp = run();
     let (cookie, csrf) = login(port, "admin", "hackme");
     let h = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
