@@ -126,6 +126,8 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         limiter: crate::web::LoginLimiter::default(),
         secure_cookies: false,
         metrics_token: cfg.metrics_token.clone(),
+        data_dir: data_dir(&cfg, &store),
+        max_upload: cfg.max_upload,
     });
     server.set_host(Arc::new(host::StationHost {
         stations: stations.clone(),
@@ -194,11 +196,7 @@ async fn start_stations(
     // Stations made through the API, kept in the store (a config station of the same
     // name wins).
     if let Some(store) = &store {
-        let data_dir = store
-            .path()
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
+        let data_dir = data_dir(cfg, store);
         let s = store.clone();
         let saved = tokio::task::spawn_blocking(move || s.station_configs()).await??;
         for (name, json) in saved {
@@ -287,6 +285,18 @@ async fn start_stations(
         }
     }
     Ok(())
+}
+
+/// Where stations made through the API keep their files: `[server] data_dir`, else the
+/// database's folder.
+fn data_dir(cfg: &config::Resolved, store: &radio_store::Store) -> PathBuf {
+    cfg.data_dir.clone().unwrap_or_else(|| {
+        store
+            .path()
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    })
 }
 
 pub async fn start_one(

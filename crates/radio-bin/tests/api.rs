@@ -38,23 +38,47 @@ impl Reply {
 
 /// One HTTP/1.1 request with a JSON body (or none), `extra` header lines.
 fn call(port: u16, method: &str, path: &str, extra: &[(&str, &str)], body: Option<Value>) -> Reply {
+    match body {
+        Some(b) => call_raw(
+            port,
+            method,
+            path,
+            extra,
+            Some(("application/json", b.to_string().into_bytes())),
+        ),
+        None => call_raw(port, method, path, extra, None),
+    }
+}
+
+/// One HTTP/1.1 request with a body of the given content type (or none).
+fn call_raw(
+    port: u16,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> Reply {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connecting");
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut req =
         format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (k, v) in extra {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
-    if !body.is_empty() {
+    let mut bytes = Vec::new();
+    if let Some((kind, body)) = &body {
         req.push_str(&format!(
-            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            "Content-Type: {kind}\r\nContent-Length: {}\r\n",
             body.len()
         ));
     }
     req.push_str("\r\n");
-    req.push_str(&body);
-    s.write_all(req.as_bytes()).unwrap();
+    bytes.extend_from_slice(req.as_bytes());
+    if let Some((_, body)) = body {
+        bytes.extend_from_slice(&body);
+    }
+    // The server may answer (413, 403) before reading a large body: a failed write is fine.
+    let _ = s.write_all(&bytes);
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).to_string();
@@ -69,6 +93,25 @@ fn call(port: u16, method: &str, path: &str, extra: &[(&str, &str)], body: Optio
         head: head.to_string(),
         json: serde_json::from_str(body).unwrap_or(Value::Null),
     }
+}
+
+/// A multipart/form-data body of `(field, file name, bytes)` parts, and its content type.
+fn multipart(parts: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "rp-test-boundary-7d3f";
+    let mut body = Vec::new();
+    for (field, name, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// radiopoint with no demo, its database in a fresh folder; waits until the API answers.
@@ -929,4 +972,296 @@ fn listeners_request_tracks_where_the_station_allows_it() {
         .expect("a request in the log");
     assert_eq!(entry["detail"], "track 3");
     assert!(entry["username"].is_null());
+}
+
+/// Waits (bounded) until the station's media list satisfies `done`.
+fn wait_media(
+    port: u16,
+    station: &str,
+    h: &[(&str, &str)],
+    done: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = call(
+            port,
+            "GET",
+            &format!("/api/stations/{station}/media"),
+            h,
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.json);
+        let list = r.json.as_array().cloned().unwrap_or_default();
+        if done(&list) {
+            return list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "media never became as expected: {}",
+            r.json
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Files in `dir` whose names start with a dot (upload temporaries left behind).
+fn hidden_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn uploads_land_in_the_station_folder_get_indexed_edited_and_deleted_and_nothing_else_gets_in() {
+    let dir = temp_dir("api-upload");
+    let music = dir.join("music");
+    std::fs::create_dir_all(&music).unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.join("radiopoint.toml"),
+        format!(
+            "[server]\nport = {port}\nmax_upload_mb = 1\n[[station]]\nname = \"rock\"\n\
+             media = [\"music\"]\n[[station.output]]\nmount = \"/rock.mp3\"\n"
+        ),
+    )
+    .unwrap();
+    let _rp = start_config(&dir.join("radiopoint.toml"), port);
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let wav = |name: &str, seconds: f64| {
+        let p = dir.join(name);
+        common::write_wav(&p, seconds, 330.0);
+        std::fs::read(p).unwrap()
+    };
+    let (one, two) = (wav("a.wav", 2.0), wav("b.wav", 3.0));
+
+    // Two files in one request; both indexed with their durations.
+    let (kind, body) = multipart(&[
+        ("file", "Band - Up.wav", &one),
+        ("file", "Other - Down.wav", &two),
+    ]);
+    let up = "/api/stations/rock/media";
+    let r = call_raw(port, "POST", up, &admin, Some((&kind, body.clone())));
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["uploaded"].as_array().map(Vec::len), Some(2));
+    assert_eq!(std::fs::read(music.join("Band - Up.wav")).unwrap(), one);
+    let list = wait_media(port, "rock", &admin, |l| {
+        l.len() == 2 && l.iter().all(|t| t["status"] == "ok")
+    });
+    let up_track = list
+        .iter()
+        .find(|t| t["title"] == "Up")
+        .expect("Up indexed");
+    assert!((up_track["duration"].as_f64().unwrap() - 2.0).abs() < 0.01);
+    // The same name again: refused, the file kept as it was.
+    let r = call_raw(port, "POST", up, &admin, Some((&kind, body)));
+    assert_eq!(r.status, 409, "{}", r.json);
+
+    // Without the CSRF token a cookie session cannot upload.
+    let (kind, body) = multipart(&[("file", "Sneaky.wav", &one)]);
+    let r = call_raw(port, "POST", up, &admin[..1], Some((&kind, body)));
+    assert_eq!(r.status, 403, "{}", r.json);
+    assert!(!music.join("Sneaky.wav").exists());
+
+    // Names that leave the folder, hidden names, wrong types, lying content, too big.
+    let outside = dir.join("evil.wav");
+    for (name, bytes, status) in [
+        ("../evil.wav", &one[..], 400),
+        ("..\\evil.wav", &one[..], 400),
+        (".hidden.wav", &one[..], 400),
+        ("tool.exe", &one[..], 415),
+        ("page.mp3", &b"<html><body>not audio</body></html>"[..], 415),
+    ] {
+        let (kind, body) = multipart(&[("file", name, bytes)]);
+        let r = call_raw(port, "POST", up, &admin, Some((&kind, body)));
+        assert_eq!(r.status, status, "{name}: {}", r.json);
+        assert!(
+            r.json["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(name.rsplit(['/', '\\']).next().unwrap())),
+            "{name}: {}",
+            r.json
+        );
+    }
+    assert!(
+        !outside.exists(),
+        "a traversal name wrote outside the folder"
+    );
+    let big = wav("big.wav", 12.0); // 2.3 MB > 1 MiB
+    let (kind, body) = multipart(&[("file", "Big.wav", &big)]);
+    let r = call_raw(port, "POST", up, &admin, Some((&kind, body)));
+    assert_eq!(r.status, 413, "{}", r.json);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("max_upload_mb"),
+        "{}",
+        r.json
+    );
+    assert!(!music.join("Big.wav").exists());
+    // A symlink planted in the folder is not followed or replaced.
+    let target = dir.join("target.txt");
+    std::fs::write(&target, b"keep me").unwrap();
+    std::os::unix::fs::symlink(&target, music.join("Link.wav")).unwrap();
+    let (kind, body) = multipart(&[("file", "Link.wav", &one)]);
+    let r = call_raw(port, "POST", up, &admin, Some((&kind, body)));
+    assert_eq!(r.status, 409, "{}", r.json);
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep me");
+    std::fs::remove_file(music.join("Link.wav")).unwrap();
+    assert_eq!(
+        hidden_files(&music),
+        Vec::<String>::new(),
+        "temporaries left behind"
+    );
+
+    // Tags edited into the file; the list shows them after the rescan.
+    let id = up_track["id"].as_i64().unwrap();
+    let r = call(
+        port,
+        "PATCH",
+        &format!("/api/stations/rock/media/{id}"),
+        &admin,
+        Some(json!({"title": "Upper", "artist": "Band", "album": "Live", "year": 1999})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    let list = wait_media(port, "rock", &admin, |l| {
+        l.iter().any(|t| t["title"] == "Upper")
+    });
+    let t = list.iter().find(|t| t["title"] == "Upper").unwrap();
+    assert_eq!(
+        (t["album"].as_str(), t["year"].as_i64()),
+        (Some("Live"), Some(1999)),
+        "{t}"
+    );
+    let id = t["id"].as_i64().unwrap();
+
+    // Deleted: the file and the track.
+    let r = call(
+        port,
+        "DELETE",
+        &format!("/api/stations/rock/media/{id}"),
+        &admin,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert!(!music.join("Band - Up.wav").exists());
+    let r = call(port, "GET", up, &admin, None);
+    assert!(
+        r.json.as_array().unwrap().iter().all(|t| t["id"] != id),
+        "{}",
+        r.json
+    );
+    let r = call(
+        port,
+        "DELETE",
+        &format!("/api/stations/rock/media/{id}"),
+        &admin,
+        None,
+    );
+    assert_eq!(r.status, 404, "{}", r.json);
+
+    // A DJ without the media permission may not upload; a non-member does not see it.
+    make_user(port, &admin, "dora");
+    make_user(port, &admin, "nick");
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/rock/members/dora",
+        &admin,
+        Some(json!({"role": "dj", "permissions": ["skip"]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    for (user, status) in [("dora", 403), ("nick", 404)] {
+        let (c, t) = login(port, user, &format!("{user}-password"));
+        let h = [("Cookie", c.as_str()), ("X-CSRF-Token", t.as_str())];
+        let (kind, body) = multipart(&[("file", "Mine.wav", &one)]);
+        let r = call_raw(port, "POST", up, &h, Some((&kind, body)));
+        assert_eq!(r.status, status, "{user}: {}", r.json);
+        let r = call(port, "DELETE", "/api/stations/rock/media/1", &h, None);
+        assert_eq!(r.status, status, "{user}: {}", r.json);
+    }
+    assert!(!music.join("Mine.wav").exists());
+
+    // Uploads are in the audit log with who made them.
+    let r = call(port, "GET", "/api/stations/rock/logs", &admin, None);
+    let audit = r.json["audit"].as_array().unwrap();
+    for action in ["media.upload", "media.edit", "media.delete"] {
+        assert!(
+            audit
+                .iter()
+                .any(|e| e["action"] == action && e["username"] == "admin"),
+            "{action} not logged: {}",
+            r.json
+        );
+    }
+}
+
+/// Serves `body` with `kind` to one request on a fresh port; returns the URL.
+fn serve_once(path: &str, kind: &'static str, body: Vec<u8>) -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}{path}", l.local_addr().unwrap());
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = l.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn tracks_are_imported_from_a_url_with_the_upload_checks() {
+    let dir = temp_dir("api-import");
+    let music = dir.join("music");
+    std::fs::create_dir_all(&music).unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.join("radiopoint.toml"),
+        format!(
+            "[server]\nport = {port}\n[[station]]\nname = \"rock\"\nmedia = [\"music\"]\n\
+             [[station.output]]\nmount = \"/rock.mp3\"\n"
+        ),
+    )
+    .unwrap();
+    let _rp = start_config(&dir.join("radiopoint.toml"), port);
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    common::write_wav(&dir.join("t.wav"), 2.0, 220.0);
+    let wav = std::fs::read(dir.join("t.wav")).unwrap();
+    let imp = "/api/stations/rock/media/import";
+    let url = serve_once("/files/Far%20Away%20-%20Tune.wav", "audio/wav", wav.clone());
+    let r = call(port, "POST", imp, &admin, Some(json!({"url": url})));
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(
+        std::fs::read(music.join("Far Away - Tune.wav")).unwrap(),
+        wav
+    );
+    wait_media(port, "rock", &admin, |l| {
+        l.iter()
+            .any(|t| t["title"] == "Tune" && t["artist"] == "Far Away" && t["status"] == "ok")
+    });
+    // Not audio; a name that would leave the folder; not HTTP.
+    let url = serve_once("/doc", "application/pdf", b"%PDF-1.4".to_vec());
+    let r = call(port, "POST", imp, &admin, Some(json!({"url": url})));
+    assert_eq!(r.status, 415, "{}", r.json);
+    let url = serve_once("/x/..%2F..%2Fevil.wav", "audio/wav", wav.clone());
+    let r = call(port, "POST", imp, &admin, Some(json!({"url": url})));
+    assert_eq!(r.status, 400, "{}", r.json);
+    assert!(!dir.join("evil.wav").exists());
+    let r = call(
+        port,
+        "POST",
+        imp,
+        &admin,
+        Some(json!({"url": "file:///etc/passwd"})),
+    );
+    assert_eq!(r.status, 400, "{}", r.json);
+    assert_eq!(hidden_files(&music), Vec::<String>::new());
 }

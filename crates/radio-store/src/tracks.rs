@@ -270,4 +270,19 @@ impl Store {
             rows.collect::<rusqlite::Result<Vec<_>>>().db(&path)
         })
     }
+
+    /// Forgets a track of `station` (its plays keep their titles); `false` when the
+    /// station has no such track.
+    pub fn delete_track(&self, station: StationId, id: TrackId) -> Result<bool> {
+        let path = self.path().to_path_buf();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    "DELETE FROM tracks WHERE id = ?1 AND station_id = ?2",
+                    params![id, station],
+                )
+                .db(&path)?;
+            Ok(n > 0)
+        })
+    }
 }

@@ -97,6 +97,14 @@ pub struct Resolved {
     pub stations: Vec<StationSpec>,
     /// `/metrics` needs `Authorization: Bearer` with this (`[server] metrics_token`).
     pub metrics_token: Option<String>,
+    /// Where stations made through the API keep their media (`[server] data_dir`; `None`:
+    /// the database's folder).
+    pub data_dir: Option<PathBuf>,
+    /// The largest upload accepted, in bytes (`[server] max_upload_mb`, 512 MiB).
+    pub max_upload: u64,
+    /// Listener sessions and per-minute counts are kept this many days
+    /// (`[server] stats_retention_days`, 400).
+    pub stats_retention_days: u32,
 }
 
 impl Resolved {
@@ -119,6 +127,9 @@ impl Resolved {
             database: None,
             stations: Vec::new(),
             metrics_token: None,
+            data_dir: None,
+            max_upload: 512 * 1024 * 1024,
+            stats_retention_days: 400,
         }
     }
 }

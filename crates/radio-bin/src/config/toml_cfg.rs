@@ -42,6 +42,9 @@ pub struct Server {
     pub webroot: Option<PathBuf>,
     pub database: Option<PathBuf>,
     pub metrics_token: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub max_upload_mb: Option<u64>,
+    pub stats_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -224,6 +227,27 @@ fn resolve_server(
     s.webroot = server.webroot.map(rel);
     r.database = server.database.map(rel);
     r.metrics_token = server.metrics_token.filter(|t| !t.is_empty());
+    r.data_dir = server.data_dir.map(rel);
+    if let Some(mb) = server.max_upload_mb {
+        if mb == 0 || mb > 16 * 1024 {
+            return Err(value_err(
+                file,
+                "server.max_upload_mb",
+                format!("{mb} is not between 1 and 16384 (MiB)"),
+            ));
+        }
+        r.max_upload = mb * 1024 * 1024;
+    }
+    if let Some(days) = server.stats_retention_days {
+        if days == 0 {
+            return Err(value_err(
+                file,
+                "server.stats_retention_days",
+                "0 would keep no statistics; at least 1",
+            ));
+        }
+        r.stats_retention_days = days;
+    }
     Ok(())
 }
 

@@ -49,6 +49,18 @@ pub struct Running {
 }
 
 impl Running {
+    /// Rescans the station's folders now (after an upload, a deletion, a tag edit).
+    pub fn rescan(&self) {
+        if let Some(w) = self
+            .watcher
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            w.rescan();
+        }
+    }
+
     /// Stops the station, its watcher and its upkeep thread.
     pub fn stop(self) {
         let Running {

@@ -7,6 +7,7 @@
 
 mod auth;
 mod error;
+mod media;
 mod metrics;
 mod stations;
 mod users;
@@ -37,6 +38,10 @@ pub struct Web {
     pub secure_cookies: bool,
     /// `/metrics` needs `Authorization: Bearer` with this, when set.
     pub metrics_token: Option<String>,
+    /// Where stations made through the API keep their files (`stations/NAME/media`).
+    pub data_dir: std::path::PathBuf,
+    /// The largest file an upload or import may bring, in bytes.
+    pub max_upload: u64,
 }
 
 /// How long a browser session lasts.

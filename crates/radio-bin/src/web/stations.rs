@@ -47,18 +47,31 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/api/stations/{station}/djs/{user}/kick", post(kick))
         .route("/api/stations/{station}/djs/{user}/ban", post(ban))
         .route("/api/stations/{station}/logs", get(logs))
-        .route("/api/stations/{station}/media", get(media))
+        .route(
+            "/api/stations/{station}/media",
+            get(media)
+                .post(super::media::upload)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/api/stations/{station}/media/import",
+            post(super::media::import),
+        )
+        .route(
+            "/api/stations/{station}/media/{id}",
+            axum::routing::patch(super::media::edit).delete(super::media::delete),
+        )
 }
 
 /// What the caller may do on a station.
-struct Access {
-    running: Arc<Running>,
+pub(super) struct Access {
+    pub(super) running: Arc<Running>,
     owner: bool,
     permissions: Vec<String>,
 }
 
 impl Access {
-    fn require(&self, permission: &str) -> Result<(), ApiError> {
+    pub(super) fn require(&self, permission: &str) -> Result<(), ApiError> {
         if self.owner || self.permissions.iter().any(|p| p == permission) {
             Ok(())
         } else {
@@ -66,7 +79,7 @@ impl Access {
         }
     }
 
-    fn require_owner(&self) -> Result<(), ApiError> {
+    pub(super) fn require_owner(&self) -> Result<(), ApiError> {
         if self.owner {
             Ok(())
         } else {
@@ -75,7 +88,7 @@ impl Access {
     }
 }
 
-async fn access(web: &Web, caller: &Caller, station: &str) -> Result<Access, ApiError> {
+pub(super) async fn access(web: &Web, caller: &Caller, station: &str) -> Result<Access, ApiError> {
     let hidden = || ApiError::not_found(format!("station {station}"));
     let running = web.stations.get(station).ok_or_else(hidden)?;
     if caller.user.admin {
@@ -97,7 +110,13 @@ async fn access(web: &Web, caller: &Caller, station: &str) -> Result<Access, Api
     })
 }
 
-async fn audit(web: &Web, caller: &Caller, station: &str, action: &str, detail: Option<String>) {
+pub(super) async fn audit(
+    web: &Web,
+    caller: &Caller,
+    station: &str,
+    action: &str,
+    detail: Option<String>,
+) {
     let store = web.store.clone();
     let (by, station, action) = (
         caller.user.username.clone(),
@@ -413,13 +432,7 @@ pub async fn create(
         return Err(ApiError::forbidden("admin"));
     }
     let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let data_dir = web
-        .store
-        .path()
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let spec = crate::config::resolve_api_station(&body, &data_dir)
+    let spec = crate::config::resolve_api_station(&body, &web.data_dir)
         .map_err(|e| ApiError::bad_request(e.to_string().replace("request: ", "")))?;
     if web.stations.get(&spec.name).is_some() {
         return Err(ApiError::conflict(format!(

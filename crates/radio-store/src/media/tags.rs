@@ -242,3 +242,85 @@ mod tests {
         assert_eq!(repair("Кино", WINDOWS_1252), "Кино");
     }
 }
+
+/// Tag changes: `Some("")` removes a field, `None` leaves it as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagEdit {
+    /// Title.
+    pub title: Option<String>,
+    /// Artist.
+    pub artist: Option<String>,
+    /// Album.
+    pub album: Option<String>,
+    /// Genre.
+    pub genre: Option<String>,
+    /// Year (0 removes it).
+    pub year: Option<i32>,
+}
+
+/// Writes `edit` into the file at `path`, safely for a file that is being played: the
+/// tags are written into a copy beside it (a hidden name the indexer skips), which then
+/// replaces the file in one rename — a reader holding the old file keeps reading it.
+/// The error says what failed.
+pub fn write(path: &Path, edit: &TagEdit) -> Result<(), String> {
+    use lofty::config::WriteOptions;
+    use lofty::file::AudioFile;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+    let copy = path.with_file_name(format!(".{name}.tagging"));
+    let result = (|| {
+        std::fs::copy(path, &copy).map_err(|e| format!("cannot copy the file: {e}"))?;
+        let mut file = Probe::open(&copy)
+            .map_err(|e| format!("cannot open it: {e}"))?
+            .guess_file_type()
+            .map_err(|e| format!("cannot open it: {e}"))?
+            .read()
+            .map_err(|e| format!("cannot read its tags: {e}"))?;
+        if file.primary_tag().is_none() {
+            let kind = file.primary_tag_type();
+            file.insert_tag(Tag::new(kind));
+        }
+        let tag = file
+            .primary_tag_mut()
+            .ok_or_else(|| "this format holds no tags".to_string())?;
+        let text =
+            |tag: &mut Tag, v: &Option<String>, set: fn(&mut Tag, String), key: ItemKey| match v
+                .as_deref()
+                .map(str::trim)
+            {
+                None => {}
+                Some("") => tag.remove_key(key),
+                Some(s) => set(tag, s.to_string()),
+            };
+        text(tag, &edit.title, |t, s| t.set_title(s), ItemKey::TrackTitle);
+        text(
+            tag,
+            &edit.artist,
+            |t, s| t.set_artist(s),
+            ItemKey::TrackArtist,
+        );
+        text(tag, &edit.album, |t, s| t.set_album(s), ItemKey::AlbumTitle);
+        text(tag, &edit.genre, |t, s| t.set_genre(s), ItemKey::Genre);
+        match edit.year {
+            None => {}
+            Some(y) if y <= 0 => {
+                tag.remove_key(ItemKey::Year);
+                tag.remove_key(ItemKey::RecordingDate);
+            }
+            Some(y) => {
+                tag.remove_key(ItemKey::Year);
+                tag.insert_text(ItemKey::RecordingDate, y.to_string());
+            }
+        }
+        file.save_to_path(&copy, WriteOptions::default())
+            .map_err(|e| format!("cannot write the tags: {e}"))?;
+        std::fs::rename(&copy, path).map_err(|e| format!("cannot replace the file: {e}"))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&copy);
+    }
+    result
+}
