@@ -120,6 +120,8 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         Ok(store)
     })
     .await??;
+    let recorder =
+        host::record::Recorder::start(store.clone(), &stations, cfg.stats_retention_days);
     let web = Arc::new(crate::web::Web {
         store: store.clone(),
         stations: stations.clone(),
@@ -128,14 +130,17 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         metrics_token: cfg.metrics_token.clone(),
         data_dir: data_dir(&cfg, &store),
         max_upload: cfg.max_upload,
+        recorder: Some(recorder.clone()),
     });
     server.set_host(Arc::new(host::StationHost {
         stations: stations.clone(),
         web: Some(crate::web::router(web)),
+        recorder: Some(recorder.clone()),
     }));
     let started = start_stations(&cfg, &server, &stations, store, demo, media, main_addr).await;
     if let Err(e) = started {
         stations.stop_all();
+        recorder.stop();
         return Err(e);
     }
     tracing::info!(
@@ -147,7 +152,12 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
     );
     server.run(listener, shoutcast, shutdown_signal()).await?;
     let s = stations.clone();
-    tokio::task::spawn_blocking(move || s.stop_all()).await?;
+    tokio::task::spawn_blocking(move || {
+        s.stop_all();
+        // The listeners' sessions, ended by the shutdown, go into the store.
+        recorder.stop();
+    })
+    .await?;
     if let Some(s) = stat {
         s.stop();
     }

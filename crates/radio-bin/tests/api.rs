@@ -1265,3 +1265,210 @@ fn tracks_are_imported_from_a_url_with_the_upload_checks() {
     assert_eq!(r.status, 400, "{}", r.json);
     assert_eq!(hidden_files(&music), Vec::<String>::new());
 }
+
+/// A listener on `mount` with its own User-Agent, having read `n` bytes.
+fn listen(port: u16, mount: &str, agent: &str, n: usize) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET {mount} HTTP/1.1\r\nHost: x\r\nUser-Agent: {agent}\r\n\r\n"
+    )
+    .unwrap();
+    let mut got = 0;
+    let mut buf = [0u8; 4096];
+    while got < n {
+        let k = s.read(&mut buf).unwrap();
+        assert!(k > 0, "{agent}: the stream ended");
+        got += k;
+    }
+    s
+}
+
+/// Waits (bounded) until the server counts `n` listeners.
+fn wait_listeners(port: u16, n: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = call(port, "GET", "/status-json.xsl", &[], None);
+        let count: u64 = match &r.json["icestats"]["source"] {
+            Value::Array(a) => a.iter().filter_map(|s| s["listeners"].as_u64()).sum(),
+            Value::Object(_) => r.json["icestats"]["source"]["listeners"]
+                .as_u64()
+                .unwrap_or(0),
+            _ => 0,
+        };
+        if count == n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{count} listeners, not {n}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn listener_statistics_match_the_sessions_opened_and_the_log_shows_refused_djs() {
+    let dir = temp_dir("api-stats");
+    let port = free_port();
+    std::fs::write(
+        dir.join("radiopoint.toml"),
+        format!(
+            "[server]\nport = {port}\n[[station]]\nname = \"rock\"\n\
+             [[station.output]]\nmount = \"/rock.mp3\"\n\
+             [[station.output]]\nmount = \"/rock.opus\"\ncodec = \"opus\"\n\
+             [station.live]\nmount = \"/rock-live\"\n\
+             [[station.dj]]\nuser = \"alice\"\npassword = \"secret\"\n"
+        ),
+    )
+    .unwrap();
+    let _rp = start_config(&dir.join("radiopoint.toml"), port);
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let stats = "/api/stations/rock/stats";
+    let before = call(port, "GET", stats, &admin, None);
+    assert_eq!(before.status, 200, "{}", before.json);
+    assert_eq!(before.json["summary"]["sessions"], 0);
+
+    // Five MP3 listeners and three Opus ones, each its own player.
+    let mut open = Vec::new();
+    for i in 0..5 {
+        open.push(listen(port, "/rock.mp3", &format!("player-mp3-{i}"), 8_000));
+    }
+    for i in 0..3 {
+        open.push(listen(
+            port,
+            "/rock.opus",
+            &format!("player-opus-{i}"),
+            2_000,
+        ));
+    }
+    wait_listeners(port, 8);
+    let r = call(port, "GET", stats, &admin, None);
+    assert_eq!(r.json["listeners_now"]["/rock.mp3"], 5, "{}", r.json);
+    assert_eq!(r.json["listeners_now"]["/rock.opus"], 3, "{}", r.json);
+    assert_eq!(r.json["peak"]["listeners"], 8, "{}", r.json);
+    assert_eq!(r.json["summary"]["sessions"], 0, "nobody has left yet");
+    drop(open);
+    wait_listeners(port, 0);
+
+    let r = call(port, "GET", stats, &admin, None);
+    let sum = &r.json["summary"];
+    assert_eq!(
+        (sum["sessions"].as_i64(), sum["unique"].as_i64()),
+        (Some(8), Some(8)),
+        "{}",
+        r.json
+    );
+    let sessions = r.json["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 8);
+    for s in sessions {
+        let agent = s["user_agent"].as_str().unwrap();
+        let (mount, least) = if agent.contains("mp3") {
+            ("/rock.mp3", 8_000)
+        } else {
+            ("/rock.opus", 2_000)
+        };
+        assert_eq!(s["mount"], mount, "{s}");
+        assert!(s["bytes"].as_i64().unwrap() >= least, "{s}");
+        assert_eq!(s["ip"], "127.0.0.1");
+    }
+    assert_eq!(r.json["peak"]["listeners"], 8);
+
+    // CSV of the sessions and of the series; the chart.
+    let csv = |what: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            s,
+            "GET {stats}?what={what} HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out.split_once("\r\n\r\n").unwrap().1.to_string()
+    };
+    let rows = csv("sessions");
+    assert_eq!(rows.lines().count(), 9, "{rows}");
+    assert!(rows.starts_with("started,mount,seconds,bytes,ip,user_agent"));
+    assert!(
+        rows.lines().any(|l| l.ends_with(",player-opus-2")),
+        "{rows}"
+    );
+    let series = csv("series");
+    assert!(
+        series
+            .lines()
+            .skip(1)
+            .any(|l| l.split(',').nth(1) == Some("8")),
+        "{series}"
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(s, "GET {stats}/chart.svg?range=week HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(
+        out.contains("image/svg+xml")
+            && out.contains("peak 8")
+            && out.trim_end().ends_with("</svg>"),
+        "{out}"
+    );
+
+    // A DJ with the wrong password: refused, and the log says who and why.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "PUT /rock-live HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nContent-Type: audio/mpeg\r\n\r\n",
+        common_base64("alice:wrong")
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.0 401") || out.starts_with("HTTP/1.1 401"), "{out}");
+    let r = call(port, "GET", "/api/stations/rock/events", &admin, None);
+    let refused = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "dj.refused");
+    let msg = refused
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .unwrap_or_default();
+    assert!(msg.contains("alice") && msg.contains("401"), "{}", r.json);
+
+    // Bad queries are named; a non-member sees nothing.
+    let r = call(
+        port,
+        "GET",
+        &format!("{stats}?from=yesterday"),
+        &admin,
+        None,
+    );
+    assert_eq!(r.status, 400);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("from"),
+        "{}",
+        r.json
+    );
+    make_user(port, &admin, "nick");
+    let (c, _) = login(port, "nick", "nick-password");
+    let r = call(port, "GET", stats, &[("Cookie", c.as_str())], None);
+    assert_eq!(r.status, 404);
+}
+
+fn common_base64(s: &str) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b = s.as_bytes();
+    let mut out = String::new();
+    for c in b.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}

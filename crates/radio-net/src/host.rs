@@ -121,6 +121,25 @@ pub struct HostConnection {
 /// A boxed future, as [`Host::serve`] returns.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
+/// A listener who left: what listener statistics keep of them.
+#[derive(Debug, Clone)]
+pub struct ListenerSession<'a> {
+    /// The mount they were on when they left (a fallback's, if they were moved).
+    pub mount: &'a str,
+    /// Their address.
+    pub peer: SocketAddr,
+    /// When they connected.
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// How long they stayed.
+    pub duration: std::time::Duration,
+    /// Bytes sent to them (stream and metadata; not the response head).
+    pub bytes: u64,
+    /// Their `User-Agent`, or empty.
+    pub user_agent: &'a str,
+    /// Their `Referer`, or empty.
+    pub referer: &'a str,
+}
+
 /// Routes and sources the embedding program takes for itself.
 pub trait Host: Send + Sync + 'static {
     /// Whether the host serves this request (checked before mounts and status pages).
@@ -145,5 +164,11 @@ pub trait Host: Send + Sync + 'static {
     fn metadata(&self, update: &MetadataUpdate<'_>) -> MetadataVerdict {
         let _ = update;
         MetadataVerdict::NotMine
+    }
+
+    /// A listener left. Called on the task that served them: keep it short (hand the
+    /// session to a channel).
+    fn listener_left(&self, session: &ListenerSession<'_>) {
+        let _ = session;
     }
 }

@@ -65,7 +65,7 @@ pub use config::{
     StreamInfo,
 };
 pub use error::{Error, Result};
-pub use host::{Host, HostConnection, SourceLogin, SourceSink, SourceVerdict};
+pub use host::{Host, HostConnection, ListenerSession, SourceLogin, SourceSink, SourceVerdict};
 pub use mount::{SourceFeed, SourceInfo};
 pub use push::{PushClient, PushConfig, PushProtocol};
 pub use server::{AttachError, Server, ServerStats, bind};

@@ -478,6 +478,20 @@ fn fallback_target(shared: &Shared, mount: &Mount) -> Option<Arc<Mount>> {
 
 /// A listener leaves: counters, the client list, the access log.
 fn finish(shared: &Shared, mount: &Mount, sink: Sink, reason: EndReason) {
+    // The host hears of it before the counts drop: whoever sees the count drop can rely
+    // on the session having been handed over.
+    let info = &sink.info;
+    if let Some(host) = shared.host() {
+        host.listener_left(&crate::host::ListenerSession {
+            mount: &mount.path,
+            peer: info.peer,
+            started: info.started_wall,
+            duration: info.started.elapsed(),
+            bytes: sink.sent,
+            user_agent: &info.user_agent,
+            referer: &info.referer,
+        });
+    }
     shared
         .clients
         .lock()

@@ -143,6 +143,39 @@ pub const MIGRATIONS: &[&str] = &[
         created INTEGER NOT NULL
     );
     "#,
+    // 4: listener statistics (a row per listener session, listeners per mount and
+    // minute) and the station event log (DJs refused, sources, upstreams, the indexer).
+    r#"
+    CREATE TABLE listener_sessions (
+        id INTEGER PRIMARY KEY,
+        station TEXT,
+        mount TEXT NOT NULL,
+        started INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        ip TEXT NOT NULL,
+        user_agent TEXT NOT NULL
+    );
+    CREATE INDEX listener_sessions_station ON listener_sessions (station, started);
+    CREATE INDEX listener_sessions_started ON listener_sessions (started);
+    CREATE TABLE listener_minutes (
+        mount TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        station TEXT,
+        listeners INTEGER NOT NULL,
+        PRIMARY KEY (mount, minute)
+    ) WITHOUT ROWID;
+    CREATE INDEX listener_minutes_station ON listener_minutes (station, minute);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        station TEXT,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX events_station_at ON events (station, at);
+    CREATE INDEX tracks_failed ON tracks (indexed) WHERE status = 'failed';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -3,6 +3,7 @@
 
 pub mod build;
 mod nowplaying;
+pub mod record;
 
 use build::Running;
 use radio_net::Server;
@@ -91,6 +92,8 @@ pub struct StationHost {
     pub stations: Arc<Stations>,
     /// The API's router.
     pub web: Option<axum::Router>,
+    /// Listener sessions and station events go there.
+    pub recorder: Option<Arc<record::Recorder>>,
 }
 
 impl Host for StationHost {
@@ -114,10 +117,54 @@ impl Host for StationHost {
             if let Some(g) = &r.gate
                 && g.mount() == login.mount
             {
-                return g.login(login);
+                let verdict = g.login(login);
+                let Some(rec) = &self.recorder else {
+                    return verdict;
+                };
+                let station = &r.spec.name;
+                let who = if login.user.is_empty() || login.user == "source" {
+                    format!("a DJ from {}", login.peer.ip())
+                } else {
+                    format!("{} from {}", login.user, login.peer.ip())
+                };
+                return match verdict {
+                    SourceVerdict::Refuse { status, reason } => {
+                        rec.event(
+                            station,
+                            "dj.refused",
+                            format!("{who} refused ({status}): {reason}"),
+                        );
+                        SourceVerdict::Refuse { status, reason }
+                    }
+                    SourceVerdict::Accept { sink, kill } => {
+                        let dj = g
+                            .control()
+                            .session()
+                            .map(|s| s.username)
+                            .unwrap_or(who.clone());
+                        rec.event(station, "dj.connected", format!("{dj} connected ({who})"));
+                        SourceVerdict::Accept {
+                            sink: Box::new(LoggedSink {
+                                sink,
+                                recorder: rec.clone(),
+                                station: station.clone(),
+                                dj,
+                                since: std::time::Instant::now(),
+                            }),
+                            kill,
+                        }
+                    }
+                    other => other,
+                };
             }
         }
         SourceVerdict::NotMine
+    }
+
+    fn listener_left(&self, session: &radio_net::ListenerSession<'_>) {
+        if let Some(r) = &self.recorder {
+            r.session(session);
+        }
     }
 
     fn metadata(&self, update: &MetadataUpdate<'_>) -> MetadataVerdict {
@@ -129,5 +176,36 @@ impl Host for StationHost {
             }
         }
         MetadataVerdict::NotMine
+    }
+}
+
+/// A live DJ's audio on its way to the station; logs the end of the set.
+struct LoggedSink {
+    sink: Box<dyn radio_net::SourceSink>,
+    recorder: Arc<record::Recorder>,
+    station: String,
+    dj: String,
+    since: std::time::Instant,
+}
+
+impl radio_net::SourceSink for LoggedSink {
+    fn write(&mut self, data: &[u8]) {
+        self.sink.write(data);
+    }
+}
+
+impl Drop for LoggedSink {
+    fn drop(&mut self) {
+        let secs = self.since.elapsed().as_secs();
+        self.recorder.event(
+            &self.station,
+            "dj.disconnected",
+            format!(
+                "{} disconnected after {}:{:02}",
+                self.dj,
+                secs / 60,
+                secs % 60
+            ),
+        );
     }
 }

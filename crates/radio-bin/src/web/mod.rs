@@ -10,6 +10,7 @@ mod error;
 mod media;
 mod metrics;
 mod stations;
+mod stats;
 mod users;
 
 use crate::host::Stations;
@@ -42,6 +43,8 @@ pub struct Web {
     pub data_dir: std::path::PathBuf,
     /// The largest file an upload or import may bring, in bytes.
     pub max_upload: u64,
+    /// Listener sessions and station events (flushed before statistics are read).
+    pub recorder: Option<Arc<crate::host::record::Recorder>>,
 }
 
 /// How long a browser session lasts.
@@ -58,6 +61,18 @@ pub fn router(web: Arc<Web>) -> Router {
             axum::routing::get(stations).post(stations::create),
         )
         .route("/metrics", axum::routing::get(metrics::metrics))
+        .route(
+            "/api/stations/{station}/stats",
+            axum::routing::get(stats::stats),
+        )
+        .route(
+            "/api/stations/{station}/stats/chart.svg",
+            axum::routing::get(stats::chart),
+        )
+        .route(
+            "/api/stations/{station}/events",
+            axum::routing::get(stats::events),
+        )
         .route("/api/openapi.json", axum::routing::get(openapi))
         .route("/api/docs", axum::routing::get(docs))
         .fallback(error::not_found)
