@@ -9,6 +9,7 @@
 //! ```
 //! A bad config is reported with the key and the problem, and exits with status 2.
 
+mod backup;
 mod config;
 mod demo;
 mod host;
@@ -28,8 +29,10 @@ use std::process::ExitCode;
     about = "Internet-radio station engine: Icecast/Shoutcast-compatible streaming server"
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Config file: radiopoint TOML, or PenguinCast's config.json.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short, long, value_name = "FILE", global = true)]
     config: Option<PathBuf>,
     /// Listen on this port instead of the configured one.
     #[arg(short, long)]
@@ -47,15 +50,38 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     media: Vec<PathBuf>,
     /// The database (default: the config's `[server] database`, else ./radiopoint.db).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", global = true)]
     db: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Writes a station (rows, settings, media, artwork) to one .tar.gz; safe while it runs.
+    Backup {
+        /// The station.
+        station: String,
+        /// The archive (default: STATION-YYYYmmdd-HHMMSS.tar.gz here; - for stdout).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Restores a station from a backup; its files go under [server] data_dir/stations/NAME.
+    Restore {
+        /// The archive (- for stdin).
+        archive: PathBuf,
+        /// Restore it under this name instead of its own.
+        #[arg(long = "as", value_name = "NAME")]
+        name: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut cfg = match &args.config {
         Some(path) => match config::load(path) {
-            Ok(c) => c,
+            Ok(mut c) => {
+                c.file = Some(path.clone());
+                c
+            }
             Err(e) => {
                 eprintln!("radiopoint: bad config: {e}");
                 return ExitCode::from(2);
@@ -93,6 +119,15 @@ fn main() -> ExitCode {
     if args.check {
         println!("config OK");
         return ExitCode::SUCCESS;
+    }
+    if let Some(command) = args.command {
+        return match run::command(&cfg, args.config.as_deref(), command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("radiopoint: {e:#}");
+                ExitCode::from(1)
+            }
+        };
     }
     match run::run(cfg, demo, args.media) {
         Ok(()) => ExitCode::SUCCESS,

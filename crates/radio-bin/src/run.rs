@@ -131,6 +131,7 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         data_dir: data_dir(&cfg, &store),
         max_upload: cfg.max_upload,
         recorder: Some(recorder.clone()),
+        config_file: cfg.file.clone(),
     });
     server.set_host(Arc::new(host::StationHost {
         stations: stations.clone(),
@@ -332,4 +333,72 @@ async fn shutdown_signal() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+/// `radiopoint backup|restore`.
+pub(crate) fn command(
+    cfg: &config::Resolved,
+    config_file: Option<&Path>,
+    command: crate::Command,
+) -> anyhow::Result<()> {
+    let db = cfg
+        .database
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("radiopoint.db"));
+    if !db.exists() {
+        anyhow::bail!(
+            "{}: no database (give --db FILE or --config FILE)",
+            db.display()
+        );
+    }
+    let store = radio_store::Store::open(&db)?;
+    match command {
+        crate::Command::Backup { station, output } => {
+            let config = config_file.and_then(|c| crate::backup::config_station(c, &station));
+            let output = output.unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "{station}-{}.tar.gz",
+                    chrono::Local::now().format("%Y%m%d-%H%M%S")
+                ))
+            });
+            if output.as_os_str() == "-" {
+                crate::backup::write(&store, &station, config, std::io::stdout().lock())?;
+            } else {
+                // Written beside, then renamed: a failed backup leaves no half archive.
+                let part = output.with_extension("part");
+                let file =
+                    std::fs::File::create(&part).with_context(|| format!("{}", part.display()))?;
+                let done = crate::backup::write(&store, &station, config, file);
+                if done.is_err() {
+                    let _ = std::fs::remove_file(&part);
+                }
+                let summary = done?;
+                std::fs::rename(&part, &output)?;
+                eprintln!(
+                    "backed up {station}: {} files, {:.1} MB, to {}",
+                    summary.files,
+                    summary.bytes as f64 / 1e6,
+                    output.display()
+                );
+            }
+        }
+        crate::Command::Restore { archive, name } => {
+            let data_dir = data_dir(cfg, &store);
+            let summary = if archive.as_os_str() == "-" {
+                crate::backup::read(&store, std::io::stdin().lock(), &data_dir, name.as_deref())?
+            } else {
+                let file = std::fs::File::open(&archive)
+                    .with_context(|| format!("{}", archive.display()))?;
+                crate::backup::read(&store, file, &data_dir, name.as_deref())?
+            };
+            eprintln!(
+                "restored {}: {} files, {:.1} MB, under {}; it starts with radiopoint (a running radiopoint: at its next start)",
+                summary.station,
+                summary.files,
+                summary.bytes as f64 / 1e6,
+                data_dir.join("stations").join(&summary.station).display()
+            );
+        }
+    }
+    Ok(())
 }

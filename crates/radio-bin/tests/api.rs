@@ -1421,7 +1421,10 @@ fn listener_statistics_match_the_sessions_opened_and_the_log_shows_refused_djs()
     .unwrap();
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
-    assert!(out.starts_with("HTTP/1.0 401") || out.starts_with("HTTP/1.1 401"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.0 401") || out.starts_with("HTTP/1.1 401"),
+        "{out}"
+    );
     let r = call(port, "GET", "/api/stations/rock/events", &admin, None);
     let refused = r
         .json
@@ -1471,4 +1474,242 @@ fn common_base64(s: &str) -> String {
         }
     }
     out
+}
+
+/// GET returning the status and the body's bytes.
+fn get_bytes(port: u16, path: &str, cookie: &str) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let end = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&out[..end]).to_string();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, out[end + 4..].to_vec())
+}
+
+/// The tracks of a station as (title, artist, duration, loudness), sorted.
+fn library(port: u16, station: &str, h: &[(&str, &str)]) -> Vec<(String, String, i64, i64)> {
+    let r = call(
+        port,
+        "GET",
+        &format!("/api/stations/{station}/media"),
+        h,
+        None,
+    );
+    let mut v: Vec<_> = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["title"].as_str().unwrap_or("").to_string(),
+                t["artist"].as_str().unwrap_or("").to_string(),
+                (t["duration"].as_f64().unwrap_or(0.0) * 1000.0) as i64,
+                (t["loudness"].as_f64().unwrap_or(0.0) * 100.0) as i64,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_backup_restored_on_a_fresh_installation_gives_the_same_station() {
+    let (rp, port) = start("api-backup-a");
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let body = json!({"name": "pop", "display_name": "Pop FM", "output": [{"mount": "/pop.mp3"}]});
+    let r = call(port, "POST", "/api/stations", &admin, Some(body));
+    assert_eq!(r.status, 201, "{}", r.json);
+    let dir = temp_dir("api-backup-files");
+    let mut parts = Vec::new();
+    for (name, secs) in [("Alpha - One.wav", 2.0), ("Beta - Two.wav", 3.0)] {
+        common::write_wav(&dir.join(name), secs, 440.0);
+        parts.push((name, std::fs::read(dir.join(name)).unwrap()));
+    }
+    let refs: Vec<(&str, &str, &[u8])> = parts.iter().map(|(n, b)| ("file", *n, &b[..])).collect();
+    let (kind, mp) = multipart(&refs);
+    let r = call_raw(
+        port,
+        "POST",
+        "/api/stations/pop/media",
+        &admin,
+        Some((&kind, mp)),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+    wait_media(port, "pop", &admin, |l| {
+        l.len() == 2 && l.iter().all(|t| t["status"] == "ok")
+    });
+    make_user(port, &admin, "dora");
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/pop/members/dora",
+        &admin,
+        Some(json!({"role": "dj", "permissions": ["skip", "media"]})),
+    );
+    assert_eq!(r.status, 200);
+    let before = library(port, "pop", &admin);
+
+    // Made while the station runs, through the API and with the command.
+    let (status, archive) = get_bytes(port, "/api/stations/pop/backup", &cookie);
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&archive));
+    assert_eq!(&archive[..2], &[0x1f, 0x8b], "a gzip file");
+    let db_a = std::env::temp_dir()
+        .join(format!(
+            "radiopoint-bin-{}-api-backup-a",
+            std::process::id()
+        ))
+        .join("radiopoint.db");
+    let cli_archive = dir.join("pop.tar.gz");
+    let out = Command::new(BIN)
+        .args(["backup", "pop", "--db"])
+        .arg(&db_a)
+        .arg("-o")
+        .arg(&cli_archive)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("2 files"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(rp);
+
+    // A fresh installation: restore through the API; the station is on air at once.
+    let (_rp_b, port_b) = start("api-backup-b");
+    let (cookie_b, csrf_b) = login(port_b, "admin", "hackme");
+    let admin_b = [
+        ("Cookie", cookie_b.as_str()),
+        ("X-CSRF-Token", csrf_b.as_str()),
+    ];
+    let r = call_raw(
+        port_b,
+        "POST",
+        "/api/stations/restore",
+        &admin_b,
+        Some(("application/gzip", archive.clone())),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["files"], 2);
+    let np = wait_status(port_b, "/api/nowplaying/pop", 200);
+    assert_eq!(np.json["name"], "Pop FM");
+    assert_eq!(library(port_b, "pop", &admin_b), before);
+    // Dora's account and permissions came along; she logs in with her password.
+    let (c, _) = login(port_b, "dora", "dora-password");
+    let r = call(
+        port_b,
+        "GET",
+        "/api/stations/pop",
+        &[("Cookie", c.as_str())],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["you"]["permissions"], json!(["skip", "media"]));
+    let r = call(
+        port_b,
+        "GET",
+        "/api/session",
+        &[("Cookie", c.as_str())],
+        None,
+    );
+    assert_eq!(r.json["user"]["admin"], false, "{}", r.json);
+    // Not twice; not garbage.
+    let r = call_raw(
+        port_b,
+        "POST",
+        "/api/stations/restore",
+        &admin_b,
+        Some(("application/gzip", archive)),
+    );
+    assert_eq!(r.status, 409, "{}", r.json);
+    let r = call_raw(
+        port_b,
+        "POST",
+        "/api/stations/restore",
+        &admin_b,
+        Some(("application/gzip", b"nonsense".to_vec())),
+    );
+    assert_eq!(r.status, 400, "{}", r.json);
+    assert!(
+        r.json["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a radiopoint backup"),
+        "{}",
+        r.json
+    );
+    // Only administrators restore; only owners back up.
+    let r = call_raw(
+        port_b,
+        "POST",
+        "/api/stations/restore",
+        &[("Cookie", c.as_str())],
+        Some(("application/gzip", vec![1])),
+    );
+    assert_eq!(r.status, 403);
+    let (status, _) = get_bytes(port_b, "/api/stations/pop/backup", &c);
+    assert_eq!(status, 403);
+
+    // And with the command, into another fresh installation, under another name.
+    let dir_c = temp_dir("api-backup-c");
+    let out = Command::new(BIN)
+        .args(["restore", "--as", "pop2", "--db"])
+        .arg(dir_c.join("radiopoint.db"))
+        .arg(&cli_archive)
+        .output()
+        .unwrap();
+    // The database does not exist yet: the command says so and changes nothing.
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no database"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port_c = free_port();
+    let child = Command::new(BIN)
+        .args(["--no-demo", "--port", &port_c.to_string(), "--db"])
+        .arg(dir_c.join("radiopoint.db"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    drop(up(child, port_c));
+    let out = Command::new(BIN)
+        .args(["restore", "--as", "pop2", "--db"])
+        .arg(dir_c.join("radiopoint.db"))
+        .arg(&cli_archive)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir_c.join("stations/pop2/media/Alpha - One.wav").exists());
+    let child = Command::new(BIN)
+        .args(["--no-demo", "--port", &port_c.to_string(), "--db"])
+        .arg(dir_c.join("radiopoint.db"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _rp_c = up(child, port_c);
+    let (cookie_c, _) = login(port_c, "admin", "hackme");
+    let np = wait_status(port_c, "/api/nowplaying/pop2", 200);
+    assert_eq!(np.json["name"], "Pop FM");
+    assert_eq!(
+        library(port_c, "pop2", &[("Cookie", cookie_c.as_str())]),
+        before
+    );
 }

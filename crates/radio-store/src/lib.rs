@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod accounts;
+pub mod backup;
 pub mod error;
 pub mod library;
 pub mod media;
@@ -43,6 +44,7 @@ pub mod store;
 pub mod tracks;
 
 pub use accounts::{AuditEntry, Member, Role, User};
+pub use backup::StationDump;
 pub use error::{Error, Result};
 pub use library::{LibrarySettings, StationLibrary};
 pub use media::scan::{Change, FileReport, Progress, Quiet, ScanOptions, Summary, scan};

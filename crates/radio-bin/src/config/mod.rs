@@ -105,6 +105,8 @@ pub struct Resolved {
     /// Listener sessions and per-minute counts are kept this many days
     /// (`[server] stats_retention_days`, 400).
     pub stats_retention_days: u32,
+    /// The config file it came from (`None`: the embedded default).
+    pub file: Option<PathBuf>,
 }
 
 impl Resolved {
@@ -130,6 +132,7 @@ impl Resolved {
             data_dir: None,
             max_upload: 512 * 1024 * 1024,
             stats_retention_days: 400,
+            file: None,
         }
     }
 }

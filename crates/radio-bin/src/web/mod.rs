@@ -6,6 +6,7 @@
 //! request on a connection may be for a mount, which only radio-net serves).
 
 mod auth;
+mod backups;
 mod error;
 mod media;
 mod metrics;
@@ -45,6 +46,8 @@ pub struct Web {
     pub max_upload: u64,
     /// Listener sessions and station events (flushed before statistics are read).
     pub recorder: Option<Arc<crate::host::record::Recorder>>,
+    /// The config file (backups of its stations take their settings from it).
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 /// How long a browser session lasts.
@@ -72,6 +75,14 @@ pub fn router(web: Arc<Web>) -> Router {
         .route(
             "/api/stations/{station}/events",
             axum::routing::get(stats::events),
+        )
+        .route(
+            "/api/stations/{station}/backup",
+            axum::routing::get(backups::backup),
+        )
+        .route(
+            "/api/stations/restore",
+            axum::routing::post(backups::restore).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/api/openapi.json", axum::routing::get(openapi))
         .route("/api/docs", axum::routing::get(docs))

@@ -449,22 +449,41 @@ pub async fn create(
     let store = web.store.clone();
     let (name, json) = (spec.name.clone(), body.to_string());
     tokio::task::spawn_blocking(move || store.save_station_config(&name, &json)).await??;
-    let clock: Arc<dyn radio_sched::Clock> = Arc::new(radio_sched::SystemClock);
-    let runtime = tokio::runtime::Handle::current();
-    let music = crate::host::build::Music::Store(web.store.clone());
     let name = spec.name.clone();
-    let started = crate::run::start_one(spec, music, server, &runtime, &clock, Vec::new()).await;
-    let mut running = match started {
-        Ok(r) => r,
+    let (mounts, media) = match launch(&web, spec).await {
+        Ok(x) => x,
         Err(e) => {
             let store = web.store.clone();
             let n = name.clone();
             let _ = tokio::task::spawn_blocking(move || store.delete_station(&n)).await;
-            return Err(ApiError::bad_request(format!(
-                "station {name} cannot start: {e:#}"
-            )));
+            return Err(e);
         }
     };
+    audit(&web, &caller, &name, "station.create", None).await;
+    tracing::info!(
+        "station {name} made through the API by {}",
+        caller.user.username
+    );
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(json!({"name": name, "mounts": mounts, "media": media})),
+    ))
+}
+
+/// Starts a station of the store (made through the API, or restored) and adds it to the
+/// running ones: its mounts and media folders.
+pub(super) async fn launch(
+    web: &Web,
+    spec: crate::config::StationSpec,
+) -> Result<(Vec<String>, Vec<String>), ApiError> {
+    let clock: Arc<dyn radio_sched::Clock> = Arc::new(radio_sched::SystemClock);
+    let runtime = tokio::runtime::Handle::current();
+    let music = crate::host::build::Music::Store(web.store.clone());
+    let name = spec.name.clone();
+    let server = web.stations.server();
+    let started = crate::run::start_one(spec, music, server, &runtime, &clock, Vec::new()).await;
+    let mut running = started
+        .map_err(|e| ApiError::bad_request(format!("station {name} cannot start: {e:#}")))?;
     running.from_api = true;
     let mounts: Vec<String> = running
         .spec
@@ -479,15 +498,7 @@ pub async fn create(
         .map(|p| p.display().to_string())
         .collect();
     web.stations.insert(running);
-    audit(&web, &caller, &name, "station.create", None).await;
-    tracing::info!(
-        "station {name} made through the API by {}",
-        caller.user.username
-    );
-    Ok((
-        axum::http::StatusCode::CREATED,
-        Json(json!({"name": name, "mounts": mounts, "media": media})),
-    ))
+    Ok((mounts, media))
 }
 
 /// `DELETE /api/stations/{station}` (administrators): stops it, frees its mounts and
