@@ -1713,3 +1713,244 @@ fn a_backup_restored_on_a_fresh_installation_gives_the_same_station() {
         before
     );
 }
+
+/// A source login on `mount` with `user:password`: the status line's code.
+fn source_login(port: u16, mount: &str, user: &str, password: &str) -> u16 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "PUT {mount} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nContent-Type: audio/mpeg\r\nExpect: 100-continue\r\n\r\n",
+        common_base64(&format!("{user}:{password}"))
+    )
+    .unwrap();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    line.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn settings_and_lists_change_the_running_station_and_listeners_stay() {
+    let dir = temp_dir("api-settings");
+    let port = free_port();
+    std::fs::write(
+        dir.join("radiopoint.toml"),
+        format!(
+            "[server]\nport = {port}\n[[station]]\nname = \"rock\"\n\
+             [[station.output]]\nmount = \"/rock.mp3\"\n"
+        ),
+    )
+    .unwrap();
+    let _rp = start_config(&dir.join("radiopoint.toml"), port);
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let body = json!({
+        "name": "pop", "display_name": "Pop FM",
+        "output": [{"mount": "/pop.mp3"}],
+        "live": {"mount": "/pop-live"},
+        "dj": [{"user": "alice", "password": "alice-pw"}],
+    });
+    let r = call(port, "POST", "/api/stations", &admin, Some(body));
+    assert_eq!(r.status, 201, "{}", r.json);
+    let mut listener = listen(port, "/pop.mp3", "stays", 4_000);
+
+    // A setting changes the running station; the listener keeps receiving.
+    let r = call(
+        port,
+        "PATCH",
+        "/api/stations/pop",
+        &admin,
+        Some(json!({"display_name": "Pop Two", "crossfade": 2.5})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    let np = wait_status(port, "/api/nowplaying/pop", 200);
+    assert_eq!(np.json["name"], "Pop Two");
+    let mut buf = vec![0u8; 16_000];
+    listener
+        .read_exact(&mut buf)
+        .expect("the listener stays connected through the change");
+    let r = call(port, "GET", "/api/stations/pop/settings", &admin, None);
+    assert_eq!(
+        (
+            r.json["settings"]["crossfade"].as_f64(),
+            r.json["read_only"].as_bool()
+        ),
+        (Some(2.5), Some(false)),
+        "{}",
+        r.json
+    );
+    assert_eq!(
+        r.json["settings"]["dj"][0]["password"], "********",
+        "{}",
+        r.json
+    );
+    // Bad values are named and change nothing; config stations are read-only.
+    let r = call(
+        port,
+        "PATCH",
+        "/api/stations/pop",
+        &admin,
+        Some(json!({"crossfade": "long"})),
+    );
+    assert_eq!(r.status, 400, "{}", r.json);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("crossfade"),
+        "{}",
+        r.json
+    );
+    let r = call(
+        port,
+        "PATCH",
+        "/api/stations/rock",
+        &admin,
+        Some(json!({"display_name": "x"})),
+    );
+    assert_eq!(r.status, 409, "{}", r.json);
+    let r = call(port, "GET", "/api/stations/rock/settings", &admin, None);
+    assert_eq!(
+        (
+            r.json["read_only"].as_bool(),
+            r.json["settings"]["output"][0]["mount"].as_str()
+        ),
+        (Some(true), Some("/rock.mp3")),
+        "{}",
+        r.json
+    );
+
+    // Outputs: a second mount comes and goes.
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/pop/outputs",
+        &admin,
+        Some(json!({"mount": "/pop.opus", "codec": "opus", "bitrate": 64})),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+    drop(listen(port, "/pop.opus", "opus", 1_000));
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/pop/outputs",
+        &admin,
+        Some(json!({"mount": "/rock.mp3"})),
+    );
+    assert_eq!(r.status, 409, "another station's mount: {}", r.json);
+    let r = call(port, "DELETE", "/api/stations/pop/outputs/1", &admin, None);
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(port, "GET", "/api/stations/pop/outputs", &admin, None);
+    assert_eq!(
+        r.json["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.json
+    );
+
+    // DJs: a new one can go live at once; secrets never come back.
+    assert_eq!(source_login(port, "/pop-live", "bob", "bob-pw"), 401);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/pop/djs",
+        &admin,
+        Some(json!({"user": "bob", "password": "bob-pw"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/pop/djs",
+        &admin,
+        Some(json!({"user": "BOB", "password": "x"})),
+    );
+    assert_eq!(r.status, 409, "{}", r.json);
+    assert_eq!(source_login(port, "/pop-live", "bob", "bob-pw"), 100);
+    let r = call(port, "GET", "/api/stations/pop/djs", &admin, None);
+    assert!(
+        r.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["password"] == "********"),
+        "{}",
+        r.json
+    );
+
+    // Bob, a DJ member without settings, sees and changes only his own entry.
+    make_user(port, &admin, "bob");
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/pop/members/bob",
+        &admin,
+        Some(json!({"role": "dj"})),
+    );
+    assert_eq!(r.status, 200);
+    let (c, t) = login(port, "bob", "bob-password");
+    let bob = [("Cookie", c.as_str()), ("X-CSRF-Token", t.as_str())];
+    let r = call(port, "GET", "/api/stations/pop/djs", &bob, None);
+    let items = r.json["items"].as_array().unwrap();
+    assert_eq!(
+        (items.len(), items[0]["user"].as_str()),
+        (1, Some("bob")),
+        "{}",
+        r.json
+    );
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/pop/djs/bob",
+        &bob,
+        Some(json!({"password": "bob-new", "user": "mallory"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(source_login(port, "/pop-live", "bob", "bob-new"), 100);
+    assert_eq!(source_login(port, "/pop-live", "bob", "bob-pw"), 401);
+    let r = call(
+        port,
+        "PUT",
+        "/api/stations/pop/djs/alice",
+        &bob,
+        Some(json!({"password": "mine"})),
+    );
+    assert_eq!(r.status, 403, "{}", r.json);
+    let r = call(
+        port,
+        "PATCH",
+        "/api/stations/pop",
+        &bob,
+        Some(json!({"display_name": "Bob FM"})),
+    );
+    assert_eq!(r.status, 403, "{}", r.json);
+
+    // Shows need schedule and a valid time.
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/pop/shows",
+        &admin,
+        Some(json!({"file": "/nowhere.mp3", "at": "someday"})),
+    );
+    assert_eq!(r.status, 400, "{}", r.json);
+    let r = call(
+        port,
+        "POST",
+        "/api/stations/pop/shows",
+        &bob,
+        Some(json!({"file": "/x.mp3", "at": "2030-01-01T10:00:00Z"})),
+    );
+    assert_eq!(r.status, 403, "{}", r.json);
+    let r = call(port, "GET", "/api/stations/pop/logs", &admin, None);
+    assert!(
+        r.json["audit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "settings" && e["username"] == "bob"),
+        "{}",
+        r.json
+    );
+}

@@ -315,10 +315,15 @@ pub fn resolve_api_station(
     data_dir: &Path,
 ) -> Result<StationSpec, ConfigError> {
     let file = Path::new("request");
+    // The error names the key (`output[0].bitrate: invalid type...`).
     let mut raw: RawStation =
-        serde_json::from_value(json.clone()).map_err(|e| ConfigError::Syntax {
+        serde_path_to_error::deserialize(json.clone()).map_err(|e| ConfigError::Syntax {
             path: file.to_path_buf(),
-            message: e.to_string(),
+            message: if e.path().iter().next().is_some() {
+                format!("{}: {}", e.path(), e.inner())
+            } else {
+                e.inner().to_string()
+            },
         })?;
     if raw.media.is_none() {
         let dir = data_dir.join("stations").join(&raw.name).join("media");

@@ -10,6 +10,7 @@ mod backups;
 mod error;
 mod media;
 mod metrics;
+mod settings;
 mod stations;
 mod stats;
 mod users;

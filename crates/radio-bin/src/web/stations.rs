@@ -33,7 +33,24 @@ pub const PERMISSIONS: [&str; 9] = [
 
 pub fn routes() -> Router<Arc<Web>> {
     Router::new()
-        .route("/api/stations/{station}", get(one).delete(delete_station))
+        .route(
+            "/api/stations/{station}",
+            get(one)
+                .delete(delete_station)
+                .patch(super::settings::patch_settings),
+        )
+        .route(
+            "/api/stations/{station}/settings",
+            get(super::settings::get_settings).patch(super::settings::patch_settings),
+        )
+        .route(
+            "/api/stations/{station}/{list}",
+            get(super::settings::get_list).post(super::settings::add_item),
+        )
+        .route(
+            "/api/stations/{station}/{list}/{id}",
+            put(super::settings::put_item).delete(super::settings::delete_item),
+        )
         .route("/api/stations/{station}/members", get(members))
         .route(
             "/api/stations/{station}/members/{user}",
