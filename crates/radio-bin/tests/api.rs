@@ -1954,3 +1954,120 @@ fn settings_and_lists_change_the_running_station_and_listeners_stay() {
         r.json
     );
 }
+
+#[test]
+fn playlists_are_made_changed_and_deleted_with_their_rules() {
+    let dir = temp_dir("api-playlists");
+    let music = dir.join("music");
+    std::fs::create_dir_all(&music).unwrap();
+    common::write_wav(&music.join("A - One.wav"), 1.0, 440.0);
+    common::write_wav(&music.join("B - Two.wav"), 1.0, 550.0);
+    let port = free_port();
+    std::fs::write(
+        dir.join("radiopoint.toml"),
+        format!(
+            "[server]\nport = {port}\n[[station]]\nname = \"rock\"\nmedia = \"music\"\n\
+             [[station.output]]\nmount = \"/rock.mp3\"\n"
+        ),
+    )
+    .unwrap();
+    let _rp = start_config(&dir.join("radiopoint.toml"), port);
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    let tracks = wait_media(port, "rock", &admin, |l| l.len() == 2);
+    let ids: Vec<i64> = tracks.iter().map(|t| t["id"].as_i64().unwrap()).collect();
+    let url = "/api/stations/rock/playlists";
+    let r = call(
+        port,
+        "POST",
+        url,
+        &admin,
+        Some(
+            json!({"name": "Mornings", "order": "sequential", "weight": 3,
+                    "days": ["mon", "tue"], "start": "06:00", "end": "10:00", "tracks": ids}),
+        ),
+    );
+    assert_eq!(r.status, 201, "{}", r.json);
+    let id = r.json["id"].as_i64().unwrap();
+    let r = call(port, "GET", url, &admin, None);
+    let p = &r.json[0];
+    assert_eq!(
+        (
+            p["name"].as_str(),
+            p["order"].as_str(),
+            p["weight"].as_i64(),
+            p["start"].as_str()
+        ),
+        (Some("Mornings"), Some("sequential"), Some(3), Some("06:00")),
+        "{}",
+        r.json
+    );
+    assert_eq!(p["tracks"], json!(ids));
+    assert_eq!(p["days"], json!(["mon", "tue"]));
+    // Changed: a jingle-style rotation with one track.
+    let r = call(
+        port,
+        "PUT",
+        &format!("{url}/{id}"),
+        &admin,
+        Some(json!({"name": "Idents", "rotation": "every_n_songs", "n": 3, "tracks": [ids[1]]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(port, "GET", url, &admin, None);
+    assert_eq!(
+        (
+            r.json[0]["rotation"].as_str(),
+            r.json[0]["n"].as_i64(),
+            r.json[0]["tracks"].clone()
+        ),
+        (Some("every_n_songs"), Some(3), json!([ids[1]])),
+        "{}",
+        r.json
+    );
+    // Mistakes are named.
+    for (body, key) in [
+        (json!({"name": "x", "order": "alphabetical"}), "order"),
+        (json!({"name": "x", "rotation": "every_n_songs"}), "n"),
+        (
+            json!({"name": "x", "days": ["someday"], "start": "01:00", "end": "02:00"}),
+            "days",
+        ),
+        (
+            json!({"name": "x", "start": "25:00", "end": "02:00"}),
+            "start",
+        ),
+        (json!({"name": "Idents"}), "exists"),
+    ] {
+        let r = call(port, "POST", url, &admin, Some(body.clone()));
+        assert!(r.status == 400 || r.status == 409, "{body}: {}", r.json);
+        assert!(
+            r.json["error"].as_str().unwrap().contains(key),
+            "{body}: {}",
+            r.json
+        );
+    }
+    // Only with the playlists permission.
+    make_user(port, &admin, "dora");
+    call(
+        port,
+        "PUT",
+        "/api/stations/rock/members/dora",
+        &admin,
+        Some(json!({"role": "dj", "permissions": ["media"]})),
+    );
+    let (c, t) = login(port, "dora", "dora-password");
+    let r = call(
+        port,
+        "DELETE",
+        &format!("{url}/{id}"),
+        &[("Cookie", c.as_str()), ("X-CSRF-Token", t.as_str())],
+        None,
+    );
+    assert_eq!(r.status, 403, "{}", r.json);
+    let r = call(port, "DELETE", &format!("{url}/{id}"), &admin, None);
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(port, "GET", url, &admin, None);
+    assert_eq!(r.json, json!([]));
+    let r = call(port, "DELETE", &format!("{url}/{id}"), &admin, None);
+    assert_eq!(r.status, 404);
+}

@@ -190,4 +190,73 @@ impl Store {
             Ok(out)
         })
     }
+
+    /// Replaces a playlist of `station` (its settings and tracks); `false` if the station
+    /// has no such playlist.
+    pub fn update_playlist(
+        &self,
+        station: StationId,
+        id: PlaylistId,
+        playlist: &Playlist,
+    ) -> Result<bool> {
+        let db = self.path().to_path_buf();
+        let p = playlist.clone();
+        self.write(move |tx| {
+            let (rotation, n) = rotation_parts(p.rotation);
+            let schedule = p.schedule.as_ref();
+            let updated = tx.execute(
+                "UPDATE playlists SET name = ?3, play_order = ?4, weight = ?5, rotation = ?6, \
+                 rotation_n = ?7, days = ?8, start_time = ?9, end_time = ?10 \
+                 WHERE id = ?1 AND station_id = ?2",
+                params![
+                    id,
+                    station,
+                    p.name,
+                    order_str(p.order),
+                    p.weight,
+                    rotation,
+                    n,
+                    schedule.map(|s| days_str(&s.days)),
+                    schedule.map(|s| s.start.format("%H:%M").to_string()),
+                    schedule.map(|s| s.end.format("%H:%M").to_string()),
+                ],
+            );
+            if let Err(rusqlite::Error::SqliteFailure(e, _)) = &updated
+                && e.code == rusqlite::ErrorCode::ConstraintViolation
+            {
+                return Err(Error::Invalid(format!(
+                    "a playlist named '{}' exists",
+                    p.name
+                )));
+            }
+            if updated.db(&db)? == 0 {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM playlist_tracks WHERE playlist_id = ?1", [id])
+                .db(&db)?;
+            for (pos, track) in p.tracks.iter().enumerate() {
+                tx.execute(
+                    "INSERT OR IGNORE INTO playlist_tracks (playlist_id, track_id, position) \
+                     SELECT ?1, id, ?3 FROM tracks WHERE id = ?2 AND station_id = ?4",
+                    params![id, *track as TrackId, pos as i64, station],
+                )
+                .db(&db)?;
+            }
+            Ok(true)
+        })
+    }
+
+    /// Deletes a playlist of `station`; `false` if it has no such playlist.
+    pub fn delete_playlist(&self, station: StationId, id: PlaylistId) -> Result<bool> {
+        let db = self.path().to_path_buf();
+        self.write(move |tx| {
+            Ok(tx
+                .execute(
+                    "DELETE FROM playlists WHERE id = ?1 AND station_id = ?2",
+                    params![id, station],
+                )
+                .db(&db)?
+                > 0)
+        })
+    }
 }

@@ -10,6 +10,7 @@ mod backups;
 mod error;
 mod media;
 mod metrics;
+mod playlists;
 mod settings;
 mod stations;
 mod stats;
@@ -76,6 +77,14 @@ pub fn router(web: Arc<Web>) -> Router {
         .route(
             "/api/stations/{station}/events",
             axum::routing::get(stats::events),
+        )
+        .route(
+            "/api/stations/{station}/playlists",
+            axum::routing::get(playlists::list).post(playlists::create),
+        )
+        .route(
+            "/api/stations/{station}/playlists/{id}",
+            axum::routing::put(playlists::update).delete(playlists::delete),
         )
         .route(
             "/api/stations/{station}/backup",

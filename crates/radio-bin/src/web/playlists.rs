@@ -1,0 +1,260 @@
+//! `/api/stations/{station}/playlists[/{id}]`: AutoDJ's playlists and their rules (order,
+//! weight, rotation, active days and hours), kept in the store; a change reaches AutoDJ at
+//! once (permission `playlists`).
+
+use super::Web;
+use super::auth::Caller;
+use super::error::ApiError;
+use super::stations::{access, audit};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{NaiveTime, Weekday};
+use radio_sched::autodj::rules::{Order, Playlist, Rotation, Schedule};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// A playlist as the API takes it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaylistBody {
+    name: String,
+    /// `random` (default), `shuffle`, `sequential`.
+    #[serde(default)]
+    order: Option<String>,
+    /// Weight among standard playlists (default 1).
+    #[serde(default)]
+    weight: Option<u32>,
+    /// `standard` (default), `every_n_songs`, `every_n_minutes`, `once_per_hour`.
+    #[serde(default)]
+    rotation: Option<String>,
+    /// The n of the rotation (songs, minutes, or the minute of the hour).
+    #[serde(default)]
+    n: Option<u32>,
+    /// Active days (`mon`...`sun`; empty: every day), with `start` and `end` (`HH:MM`).
+    #[serde(default)]
+    days: Vec<String>,
+    #[serde(default)]
+    start: Option<String>,
+    #[serde(default)]
+    end: Option<String>,
+    /// Track ids, in order.
+    #[serde(default)]
+    tracks: Vec<u64>,
+}
+
+const DAYS: [(&str, Weekday); 7] = [
+    ("mon", Weekday::Mon),
+    ("tue", Weekday::Tue),
+    ("wed", Weekday::Wed),
+    ("thu", Weekday::Thu),
+    ("fri", Weekday::Fri),
+    ("sat", Weekday::Sat),
+    ("sun", Weekday::Sun),
+];
+
+impl PlaylistBody {
+    fn into_playlist(self) -> Result<Playlist, ApiError> {
+        let bad = |k: &str, m: String| ApiError::bad_request(format!("{k}: {m}"));
+        if self.name.trim().is_empty() {
+            return Err(bad("name", "may not be empty".into()));
+        }
+        let order = match self.order.as_deref().unwrap_or("random") {
+            "random" => Order::Random,
+            "shuffle" => Order::Shuffle,
+            "sequential" => Order::Sequential,
+            o => {
+                return Err(bad(
+                    "order",
+                    format!("{o:?} is not random, shuffle or sequential"),
+                ));
+            }
+        };
+        let n = self.n.unwrap_or(0);
+        let rotation = match self.rotation.as_deref().unwrap_or("standard") {
+            "standard" => Rotation::Standard,
+            "every_n_songs" if n > 0 => Rotation::EveryNSongs(n),
+            "every_n_minutes" if n > 0 => Rotation::EveryNMinutes(n),
+            "once_per_hour" if n < 60 => Rotation::OncePerHour(n),
+            r @ ("every_n_songs" | "every_n_minutes" | "once_per_hour") => {
+                return Err(bad("n", format!("{n} does not fit rotation {r}")));
+            }
+            r => {
+                return Err(bad(
+                    "rotation",
+                    format!(
+                        "{r:?} is not standard, every_n_songs, every_n_minutes or once_per_hour"
+                    ),
+                ));
+            }
+        };
+        let days = self
+            .days
+            .iter()
+            .map(|d| {
+                DAYS.iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(d.trim()))
+                    .map(|(_, w)| *w)
+                    .ok_or_else(|| bad("days", format!("{d:?} is not mon, tue, ... sun")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let time = |k: &str, v: &Option<String>| -> Result<Option<NaiveTime>, ApiError> {
+            v.as_deref()
+                .map(|s| {
+                    NaiveTime::parse_from_str(s, "%H:%M")
+                        .map_err(|_| bad(k, format!("{s:?} is not HH:MM")))
+                })
+                .transpose()
+        };
+        let schedule = match (time("start", &self.start)?, time("end", &self.end)?) {
+            (Some(start), Some(end)) => Some(Schedule { days, start, end }),
+            (None, None) if days.is_empty() => None,
+            (None, None) => return Err(bad("days", "active days need a start and an end".into())),
+            _ => return Err(bad("start", "start and end go together".into())),
+        };
+        Ok(Playlist {
+            name: self.name.trim().to_string(),
+            tracks: self.tracks,
+            order,
+            weight: self.weight.unwrap_or(1),
+            rotation,
+            schedule,
+        })
+    }
+}
+
+fn to_json(id: i64, p: &Playlist) -> Value {
+    let (rotation, n) = match p.rotation {
+        Rotation::Standard => ("standard", 0),
+        Rotation::EveryNSongs(n) => ("every_n_songs", n),
+        Rotation::EveryNMinutes(n) => ("every_n_minutes", n),
+        Rotation::OncePerHour(n) => ("once_per_hour", n),
+    };
+    let order = match p.order {
+        Order::Random => "random",
+        Order::Shuffle => "shuffle",
+        Order::Sequential => "sequential",
+    };
+    let s = p.schedule.as_ref();
+    json!({
+        "id": id,
+        "name": p.name,
+        "order": order,
+        "weight": p.weight,
+        "rotation": rotation,
+        "n": n,
+        "days": s.map(|s| s.days.iter().filter_map(|d| DAYS.iter().find(|(_, w)| w == d).map(|(n, _)| *n)).collect::<Vec<_>>()).unwrap_or_default(),
+        "start": s.map(|s| s.start.format("%H:%M").to_string()),
+        "end": s.map(|s| s.end.format("%H:%M").to_string()),
+        "tracks": p.tracks,
+    })
+}
+
+async fn station_id(web: &Web, station: &str) -> Result<i64, ApiError> {
+    let store = web.store.clone();
+    let s = station.to_string();
+    Ok(tokio::task::spawn_blocking(move || store.ensure_station(&s)).await??)
+}
+
+/// `GET /api/stations/{station}/playlists`.
+pub async fn list(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("playlists")?;
+    let id = station_id(&web, &station).await?;
+    let store = web.store.clone();
+    let list = tokio::task::spawn_blocking(move || store.playlists(id)).await??;
+    Ok(Json(Value::Array(
+        list.iter().map(|(id, p)| to_json(*id, p)).collect(),
+    )))
+}
+
+fn body_of(
+    body: Result<Json<PlaylistBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Playlist, ApiError> {
+    let Json(b) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    b.into_playlist()
+}
+
+/// `POST /api/stations/{station}/playlists`.
+pub async fn create(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path(station): Path<String>,
+    body: Result<Json<PlaylistBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("playlists")?;
+    let p = body_of(body)?;
+    let sid = station_id(&web, &station).await?;
+    let store = web.store.clone();
+    let q = p.clone();
+    let id = tokio::task::spawn_blocking(move || store.create_playlist(sid, &q)).await??;
+    a.running.rescan();
+    audit(
+        &web,
+        &caller,
+        &station,
+        "playlist.create",
+        Some(p.name.clone()),
+    )
+    .await;
+    Ok((StatusCode::CREATED, Json(to_json(id, &p))))
+}
+
+/// `PUT /api/stations/{station}/playlists/{id}`.
+pub async fn update(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, id)): Path<(String, i64)>,
+    body: Result<Json<PlaylistBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("playlists")?;
+    let p = body_of(body)?;
+    let sid = station_id(&web, &station).await?;
+    let store = web.store.clone();
+    let q = p.clone();
+    if !tokio::task::spawn_blocking(move || store.update_playlist(sid, id, &q)).await?? {
+        return Err(ApiError::not_found(format!("playlist {id}")));
+    }
+    a.running.rescan();
+    audit(
+        &web,
+        &caller,
+        &station,
+        "playlist.update",
+        Some(p.name.clone()),
+    )
+    .await;
+    Ok(Json(to_json(id, &p)))
+}
+
+/// `DELETE /api/stations/{station}/playlists/{id}`.
+pub async fn delete(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, id)): Path<(String, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("playlists")?;
+    let sid = station_id(&web, &station).await?;
+    let store = web.store.clone();
+    if !tokio::task::spawn_blocking(move || store.delete_playlist(sid, id)).await?? {
+        return Err(ApiError::not_found(format!("playlist {id}")));
+    }
+    a.running.rescan();
+    audit(
+        &web,
+        &caller,
+        &station,
+        "playlist.delete",
+        Some(id.to_string()),
+    )
+    .await;
+    Ok(Json(json!({"deleted": id})))
+}
