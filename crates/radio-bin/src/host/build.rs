@@ -40,6 +40,8 @@ pub struct Running {
     pub gate: Option<LiveGate>,
     /// The shows of the Harbor on air.
     pub shows: Arc<Mutex<ShowsControl>>,
+    /// AutoDJ's library and playlists (what listeners may request from).
+    pub catalog: (Arc<dyn Library>, Arc<RwLock<Vec<Playlist>>>),
     /// The folder watcher.
     watcher: Mutex<Option<radio_store::Watcher>>,
     /// Calendars and recurring shows, kept up to date.
@@ -305,6 +307,7 @@ pub fn start(
         station,
         gate,
         shows: shows_slot,
+        catalog: (library.clone(), playlists.clone()),
         watcher: Mutex::new(watcher),
         upkeep,
         from_api: false,

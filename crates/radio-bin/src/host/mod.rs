@@ -47,6 +47,32 @@ impl Stations {
             .remove(name)
     }
 
+    /// Takes a station out and stops it, waiting (up to 10 s) for requests that still
+    /// hold it to finish, so its mounts are free when this returns. Blocking.
+    pub fn stop(&self, name: &str) -> bool {
+        let Some(mut r) = self.remove(name) else {
+            return false;
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match Arc::try_unwrap(r) {
+                Ok(running) => {
+                    running.stop();
+                    return true;
+                }
+                Err(shared) if std::time::Instant::now() < deadline => {
+                    r = shared;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(shared) => {
+                    tracing::warn!("station {name}: still in use after 10 s; it stops when released");
+                    drop(shared);
+                    return true;
+                }
+            }
+        }
+    }
+
     /// A station by name.
     pub fn get(&self, name: &str) -> Option<Arc<Running>> {
         self.map
@@ -100,7 +126,12 @@ impl Host for StationHost {
     fn wants(&self, head: &RequestHead) -> bool {
         let path = head.path();
         path.starts_with("/api/nowplaying")
-            || (self.web.is_some() && (path.starts_with("/api/") || path == "/metrics"))
+            || (self.web.is_some()
+                && (path.starts_with("/api/")
+                    || path == "/metrics"
+                    || path == "/ui"
+                    || path.starts_with("/ui/")
+                    || path.starts_with("/station/")))
     }
 
     fn serve(&self, conn: HostConnection) -> BoxFuture {

@@ -51,13 +51,15 @@ pub async fn serve(stations: Arc<Stations>, conn: HostConnection) {
             resp.send(&mut stream).await;
         }
         [name, "events"] => {
-            let Some(r) = stations.get(name) else {
-                return not_found(&mut stream, name).await;
+            // Held weakly: a deleted or rebuilt station stops (and frees its mounts) even
+            // while pages follow its events. (A shadowed `Arc` would live to the end of
+            // the scope: the strong handle is dropped in this block.)
+            let (mut rx, r) = {
+                let Some(r) = stations.get(name) else {
+                    return not_found(&mut stream, name).await;
+                };
+                (r.station.subscribe(), Arc::downgrade(&r))
             };
-            let mut rx = r.station.subscribe();
-            // Held weakly: a deleted station stops (and this stream ends) even while
-            // listeners of its events are connected.
-            let r = Arc::downgrade(&r);
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nX-Accel-Buffering: no\r\n\r\n";
             if stream.write_all(head.as_bytes()).await.is_err() || head_only {
                 return;

@@ -14,6 +14,7 @@ mod playlists;
 mod settings;
 mod stations;
 mod stats;
+mod ui;
 mod users;
 
 use crate::host::Stations;
@@ -61,6 +62,7 @@ pub fn router(web: Arc<Web>) -> Router {
         .merge(auth::routes())
         .merge(users::routes())
         .merge(stations::routes())
+        .merge(ui::routes())
         .route(
             "/api/stations",
             axum::routing::get(stations).post(stations::create),

@@ -23,7 +23,11 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
 /// The station's settings (JSON of its `[[station]]` keys) and whether they can change.
-async fn current(web: &Web, a: &Access, station: &str) -> Result<(Value, bool), ApiError> {
+pub(super) async fn current(
+    web: &Web,
+    a: &Access,
+    station: &str,
+) -> Result<(Value, bool), ApiError> {
     if a.running.from_api {
         let store = web.store.clone();
         let s = station.to_string();
@@ -47,7 +51,7 @@ async fn current(web: &Web, a: &Access, station: &str) -> Result<(Value, bool), 
 /// that back unchanged to keep it).
 const HIDDEN: &str = "********";
 
-fn hide(mut v: Value) -> Value {
+pub(super) fn hide(mut v: Value) -> Value {
     for list in ["dj", "upstream"] {
         if let Some(items) = v.get_mut(list).and_then(Value::as_array_mut) {
             for item in items {
@@ -113,9 +117,8 @@ async fn apply(
     drop(a);
     // The old station stops (joining its thread) off the reactor; its mounts wait for the
     // new one with their listeners.
-    if let Some(old) = web.stations.remove(station) {
-        tokio::task::spawn_blocking(move || drop(old)).await?;
-    }
+    let (stations, name) = (web.stations.clone(), station.to_string());
+    tokio::task::spawn_blocking(move || stations.stop(&name)).await?;
     launch(web, spec).await?;
     audit(web, caller, station, "settings", None).await;
     Ok(hide(new))

@@ -64,6 +64,7 @@ pub fn routes() -> Router<Arc<Web>> {
         .route("/api/stations/{station}/djs/{user}/kick", post(kick))
         .route("/api/stations/{station}/djs/{user}/ban", post(ban))
         .route("/api/stations/{station}/logs", get(logs))
+        .route("/api/stations/{station}/requestable", get(requestable))
         .route(
             "/api/stations/{station}/media",
             get(media)
@@ -94,6 +95,16 @@ impl Access {
         } else {
             Err(ApiError::forbidden(permission))
         }
+    }
+
+    /// Whether the caller holds `permission` here.
+    pub(super) fn can(&self, permission: &str) -> bool {
+        self.require(permission).is_ok()
+    }
+
+    /// Whether the caller owns the station (or administers the server).
+    pub(super) fn is_owner(&self) -> bool {
+        self.owner
     }
 
     pub(super) fn require_owner(&self) -> Result<(), ApiError> {
@@ -535,12 +546,11 @@ async fn delete_station(
         )));
     }
     drop(a);
-    let removed = web
-        .stations
-        .remove(&station)
-        .ok_or_else(|| ApiError::not_found(format!("station {station}")))?;
     // Stopping joins the station's thread and watcher: off the reactor.
-    tokio::task::spawn_blocking(move || drop(removed)).await?;
+    let (stations, name) = (web.stations.clone(), station.clone());
+    if !tokio::task::spawn_blocking(move || stations.stop(&name)).await? {
+        return Err(ApiError::not_found(format!("station {station}")));
+    }
     let store = web.store.clone();
     let s = station.clone();
     tokio::task::spawn_blocking(move || store.delete_station(&s)).await??;
@@ -618,4 +628,53 @@ async fn list_requests(
         .map(|a| a.requests())
         .unwrap_or_default();
     Ok(Json(json!({"queue": queue})))
+}
+
+#[derive(Deserialize, Default)]
+struct RequestableQuery {
+    q: Option<String>,
+}
+
+/// `GET /api/stations/{station}/requestable?q=`: tracks that can be requested (id, title,
+/// artist), at most 50; public where the station takes requests.
+async fn requestable(
+    State(web): State<Arc<Web>>,
+    caller: Result<Caller, ApiError>,
+    Path(station): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<RequestableQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let (running, _) = request_access(&web, caller, &station).await?;
+    // Every track of AutoDJ's playlists, as its library knows it.
+    let (library, playlists) = &running.catalog;
+    let mut ids: Vec<u64> = playlists
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter()
+        .filter(|p| p.rotation == radio_sched::autodj::rules::Rotation::Standard)
+        .flat_map(|p| p.tracks.clone())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let words: Vec<String> = query
+        .q
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    let list: Vec<Value> = ids
+        .into_iter()
+        .filter_map(|id| library.track(id))
+        .filter(|t| {
+            let hay = format!(
+                "{} {}",
+                t.metadata.title.as_deref().unwrap_or(""),
+                t.metadata.artist.as_deref().unwrap_or("")
+            )
+            .to_lowercase();
+            words.iter().all(|w| hay.contains(w))
+        })
+        .take(50)
+        .map(|t| json!({"id": t.id, "title": t.metadata.title, "artist": t.metadata.artist}))
+        .collect();
+    Ok(Json(Value::Array(list)))
 }

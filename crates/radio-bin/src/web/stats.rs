@@ -29,6 +29,8 @@ pub struct StatsQuery {
     what: Option<String>,
     /// Sessions listed (JSON), newest first: default 100, at most 10,000.
     limit: Option<usize>,
+    /// `csv`: as `Accept: text/csv` (for links).
+    format: Option<String>,
 }
 
 fn parse_time(name: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
@@ -129,10 +131,11 @@ pub async fn stats(
     a.require("logs")?;
     let range = q.range()?;
     flush(&web).await;
-    let csv = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
+    let csv = q.format.as_deref() == Some("csv")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/csv"));
     let store = web.store.clone();
     let (from_ms, to_ms) = (range.from.timestamp_millis(), range.to.timestamp_millis());
     let (from_min, to_min) = (from_ms / 60_000, to_ms / 60_000);

@@ -1,0 +1,319 @@
+//! The web interface in a real browser: Debian's headless Chromium, driven over the
+//! DevTools protocol (a WebSocket; the few commands used are below). `#[ignore]`d: `.ci/run`
+//! installs chromium and ffmpeg and runs `cargo test -p radio-bin --test ui -- --ignored`.
+//! A missing peer fails.
+
+mod peers;
+use peers::*;
+
+use serde_json::{Value, json};
+use std::net::TcpStream;
+use tungstenite::stream::MaybeTlsStream;
+
+/// A headless Chromium and the WebSocket of its one page.
+struct Browser {
+    _proc: Proc,
+    ws: tungstenite::WebSocket<MaybeTlsStream<TcpStream>>,
+    next: u64,
+}
+
+impl Browser {
+    fn launch(dir: &TempDir) -> Browser {
+        let profile = dir.path().join("chromium-profile");
+        let mut proc = Proc::spawn(
+            "chromium",
+            dir,
+            Command::new(require("chromium"))
+                .args([
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                ])
+                .args(["--remote-debugging-port=0", "--window-size=412,915"])
+                .arg(format!("--user-data-dir={}", profile.display()))
+                .arg("about:blank"),
+        );
+        // Chromium writes the port it took into its profile once it listens.
+        let port: u16 = wait_until("chromium's DevTools port", Duration::from_secs(30), || {
+            proc.assert_running();
+            std::fs::read_to_string(profile.join("DevToolsActivePort"))
+                .ok()
+                .and_then(|s| s.lines().next().and_then(|l| l.trim().parse().ok()))
+        });
+        let url = wait_until("chromium's page target", Duration::from_secs(30), || {
+            let list: Value = serde_json::from_slice(&devtools_get(port, "/json/list")?).ok()?;
+            list.as_array()?
+                .iter()
+                .find(|t| t["type"] == "page")
+                .and_then(|t| t["webSocketDebuggerUrl"].as_str().map(str::to_string))
+        });
+        let (ws, _) = tungstenite::connect(url.as_str()).expect("connecting to chromium");
+        if let MaybeTlsStream::Plain(s) = ws.get_ref() {
+            s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        }
+        Browser {
+            _proc: proc,
+            ws,
+            next: 0,
+        }
+    }
+
+    /// One DevTools command; its result.
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next += 1;
+        let id = self.next;
+        let msg = json!({"id": id, "method": method, "params": params}).to_string();
+        self.ws
+            .send(tungstenite::Message::text(msg))
+            .expect("sending to chromium");
+        loop {
+            let m = self.ws.read().expect("reading from chromium");
+            let Ok(text) = m.to_text() else { continue };
+            let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            if v["id"] == id {
+                assert!(v["error"].is_null(), "{method}: {}", v["error"]);
+                return v["result"].clone();
+            }
+        }
+    }
+
+    /// Runs `js` in the page (awaiting a promise); its value.
+    fn eval(&mut self, js: &str) -> Value {
+        let r = self.call(
+            "Runtime.evaluate",
+            json!({"expression": js, "returnByValue": true, "awaitPromise": true}),
+        );
+        if !r["exceptionDetails"].is_null() {
+            panic!("in the page: {js}: {}", r["exceptionDetails"]);
+        }
+        r["result"]["value"].clone()
+    }
+
+    /// Waits (bounded) until `js` is true in the page; `what` names it in the failure.
+    fn wait(&mut self, what: &str, js: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // A page being replaced may not have the element yet: that is a "not yet".
+            let probe = format!("(() => {{ try {{ return !!({js}); }} catch (_) {{ return false; }} }})()");
+            if self.eval(&probe) == Value::Bool(true) {
+                return;
+            }
+            if Instant::now() > deadline {
+                let body = self.eval("document.body ? document.body.innerText : ''");
+                panic!(
+                    "{what}: not after {timeout:?}; the page says:\n{}",
+                    body.as_str().unwrap_or("")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Opens `url` and waits until the new page has loaded.
+    fn goto(&mut self, url: &str) {
+        self.eval("window.__old = true");
+        self.call("Page.navigate", json!({"url": url}));
+        self.wait(
+            url,
+            "window.__old === undefined && document.readyState === 'complete'",
+            Duration::from_secs(30),
+        );
+    }
+
+    /// Puts files into the file input at `selector`.
+    fn set_files(&mut self, selector: &str, files: &[&Path]) {
+        let root = self.call("DOM.getDocument", json!({"depth": 0}));
+        let node = self.call(
+            "DOM.querySelector",
+            json!({"nodeId": root["root"]["nodeId"], "selector": selector}),
+        );
+        let files: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+        self.call(
+            "DOM.setFileInputFiles",
+            json!({"nodeId": node["nodeId"], "files": files}),
+        );
+    }
+
+    /// Sets form fields (`selector` → value) and submits with the form's button.
+    fn fill_and_submit(&mut self, form: &str, fields: &[(&str, &str)]) {
+        let mut js = format!(
+            "(() => {{ const f = document.querySelector({});",
+            json!(form)
+        );
+        for (name, value) in fields {
+            js.push_str(&format!(
+                "{{ const e = f.querySelector('[name=\"{name}\"]'); e.value = {}; }}",
+                json!(value)
+            ));
+        }
+        js.push_str("f.querySelector('[type=submit]').click(); return true; })()");
+        assert_eq!(self.eval(&js), Value::Bool(true));
+    }
+}
+
+/// A GET to Chromium's DevTools HTTP endpoint (it keeps connections open: the body is
+/// read by its length).
+fn devtools_get(port: u16, path: &str) -> Option<Vec<u8>> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = s.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())?;
+        if buf.len() >= end + 4 + len {
+            return Some(buf[end + 4..end + 4 + len].to_vec());
+        }
+    }
+}
+
+/// A WAV of `seconds` of a tone, 48 kHz stereo.
+fn write_wav(path: &Path, seconds: f64) {
+    let samples: Vec<f32> = (0..(seconds * 48_000.0) as usize)
+        .flat_map(|i| {
+            let s =
+                (0.25 * (2.0 * std::f64::consts::PI * 440.0 * i as f64 / 48_000.0).sin()) as f32;
+            [s, s]
+        })
+        .collect();
+    std::fs::write(path, radio_core::wav::wav16(48_000, 2, &samples)).unwrap();
+}
+
+#[test]
+#[ignore = "needs chromium and ffmpeg (run by .ci/run)"]
+fn an_owner_logs_in_uploads_schedules_and_watches_a_dj_go_live_on_the_dashboard() {
+    let dir = TempDir::new("ui-browser");
+    let rp = start_radiopoint(&dir, "");
+    let base = format!("http://127.0.0.1:{}", rp.port);
+    let mut b = Browser::launch(&dir);
+    let long = Duration::from_secs(60);
+
+    // Not logged in: the login page, then back where we were going.
+    b.goto(&format!("{base}/ui/"));
+    b.wait("the login page", "location.pathname === '/ui/login'", long);
+    b.fill_and_submit("#login", &[("username", "admin"), ("password", "hackme")]);
+    b.wait(
+        "the stations page",
+        "location.pathname === '/ui/' && document.body.innerText.includes('New station')",
+        long,
+    );
+
+    // A station made in the page starts at once; its dashboard opens.
+    b.fill_and_submit(
+        "form[data-api='POST /api/stations']",
+        &[
+            ("name", "web"),
+            ("display_name", "Web FM"),
+            ("output.0.mount", "/web.mp3"),
+            ("live.mount", "/web-live"),
+        ],
+    );
+    b.wait(
+        "the new station's dashboard",
+        "location.pathname === '/ui/stations/web'",
+        long,
+    );
+    b.wait(
+        "the dashboard filled from the event stream",
+        "document.getElementById('on-air').textContent !== '…'",
+        long,
+    );
+
+    // Upload a generated track; the page shows it once indexed.
+    let wav = dir.path().join("Browser Artist - Browser Song.wav");
+    write_wav(&wav, 4.0);
+    b.goto(&format!("{base}/ui/stations/web/media"));
+    b.set_files("form[data-upload] input[type=file]", &[&wav]);
+    assert_eq!(
+        b.eval("document.querySelector('form[data-upload] [type=submit]').click(); true"),
+        Value::Bool(true)
+    );
+    b.wait(
+        "the uploaded track, indexed",
+        "[...document.querySelectorAll('#tracks tbody tr')].some(r => r.innerText.includes('Browser Song') && r.querySelector('.status').innerText.trim() === 'ok')",
+        long,
+    );
+    let duration = b.eval("[...document.querySelectorAll('#tracks tbody tr')].find(r => r.innerText.includes('Browser Song')).children[3].innerText");
+    assert_eq!(duration, "0:04");
+
+    // Schedule a show of it two days from now: in the list and in the week view.
+    b.goto(&format!("{base}/ui/stations/web/schedule"));
+    let when = b.eval(
+        "(() => { const d = new Date(Date.now() + 2 * 86400e3); d.setSeconds(0, 0); \
+         return new Date(d - d.getTimezoneOffset() * 60e3).toISOString().slice(0, 16); })()",
+    );
+    b.fill_and_submit(
+        "form[data-api$='/shows']",
+        &[("title", "Evening Show"), ("at", when.as_str().unwrap())],
+    );
+    b.wait(
+        "the show in the list",
+        "document.querySelector('#shows').innerText.includes('Evening Show')",
+        long,
+    );
+    b.wait(
+        "the show in the week view",
+        "document.querySelector('.week').innerText.includes('Evening Show')",
+        long,
+    );
+
+    // A DJ account, then the dashboard as the DJ connects: updated live, not reloaded.
+    b.goto(&format!("{base}/ui/stations/web/djs"));
+    b.fill_and_submit(
+        "form[data-api$='/djs']",
+        &[("user", "alice"), ("password", "alice-pw")],
+    );
+    b.wait(
+        "the DJ listed",
+        "document.querySelector('#djs').innerText.includes('alice')",
+        long,
+    );
+    assert!(
+        b.eval("document.body.innerText")
+            .as_str()
+            .unwrap()
+            .contains("icecast://USER:PASSWORD@")
+    );
+    b.goto(&format!("{base}/ui/stations/web"));
+    b.wait(
+        "nobody live yet",
+        "document.getElementById('np-live').textContent === 'nobody'",
+        long,
+    );
+    b.eval("window.marker = 42");
+    let _dj = ffmpeg_source(
+        &dir,
+        "ffmpeg-dj",
+        &["-c:a", "libmp3lame", "-b:a", "128k"],
+        "audio/mpeg",
+        "mp3",
+        &format!("icecast://alice:alice-pw@127.0.0.1:{}/web-live", rp.port),
+    );
+    b.wait(
+        "the live DJ on the dashboard, without a reload",
+        "window.marker === 42 && document.getElementById('np-live').textContent.startsWith('alice')",
+        long,
+    );
+    b.wait(
+        "the DJ on air",
+        "window.marker === 42 && document.getElementById('on-air').textContent === 'LIVE: alice'",
+        long,
+    );
+    assert_eq!(
+        b.eval("document.getElementById('kick').hidden"),
+        Value::Bool(false)
+    );
+}
