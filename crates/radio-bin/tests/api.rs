@@ -602,6 +602,19 @@ fn metrics_are_prometheus_text_and_can_be_closed_with_a_token() {
         Some(1.0),
         "the first admin"
     );
+    // The station thread's timing: blocks made (20 ms each, ahead of real time) and the
+    // time spent mixing and encoding them.
+    let st = [("station", "demo")];
+    let blocks = value(&samples, "radiopoint_station_blocks_total", &st).unwrap();
+    assert!(blocks >= 50.0, "{blocks} blocks");
+    let mix = value(&samples, "radiopoint_station_mix_seconds_total", &st).unwrap();
+    let enc = value(&samples, "radiopoint_station_encode_seconds_total", &st).unwrap();
+    assert!(mix > 0.0 && enc > 0.0, "mix {mix} s, encode {enc} s");
+    assert!(value(&samples, "radiopoint_store_size_bytes", &[]).is_some_and(|b| b > 0.0));
+    assert_eq!(
+        value(&samples, "radiopoint_store_tracks_failed", &[]),
+        Some(0.0)
+    );
     // With [server] metrics_token, scrapers must bring it.
     let dir = temp_dir("api-metrics-token");
     let p2 = free_port();

@@ -95,7 +95,8 @@ impl Browser {
         let deadline = Instant::now() + timeout;
         loop {
             // A page being replaced may not have the element yet: that is a "not yet".
-            let probe = format!("(() => {{ try {{ return !!({js}); }} catch (_) {{ return false; }} }})()");
+            let probe =
+                format!("(() => {{ try {{ return !!({js}); }} catch (_) {{ return false; }} }})()");
             if self.eval(&probe) == Value::Bool(true) {
                 return;
             }

@@ -43,4 +43,7 @@ pub use error::{Error, Result};
 pub use live::{DjAccount, GateSettings, LiveGate, Refusal};
 pub use output::{Codec, Format, Output, Target};
 pub use state::{LiveState, NextTrack, OutputState, StationState, TrackState, TransitionState};
-pub use station::{AudioClock, HarborFactory, Parts, Station, StationBuilder, StationSettings};
+pub use station::{
+    AudioClock, HarborFactory, Parts, Station, StationBuilder, StationSettings, Timing,
+    TimingSnapshot,
+};

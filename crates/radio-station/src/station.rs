@@ -17,7 +17,7 @@ use radio_sched::live::LiveControl;
 use radio_sched::{Clock, Harbor, LogEntry, SystemClock, Time};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -300,7 +300,9 @@ impl StationBuilder {
         state.outputs = states;
         let (tx, rx) = watch::channel(Arc::new(state.clone()));
         let stop = Arc::new(AtomicBool::new(false));
+        let timing = Arc::new(Timing::default());
         let mut worker = Worker {
+            timing: timing.clone(),
             name: self.name.clone(),
             settings: self.settings.clone(),
             clock: self.clock.clone(),
@@ -319,6 +321,7 @@ impl StationBuilder {
             .spawn(move || worker.run(parts.harbor, build))
             .map_err(Error::Thread)?;
         Ok(Station {
+            timing,
             name: self.name,
             state: rx,
             stop,
@@ -345,6 +348,7 @@ fn radio_core_name_check(name: &str) -> Result<()> {
 
 /// A station on air. Dropping it stops the station and ends its mounts' sources.
 pub struct Station {
+    timing: Arc<Timing>,
     name: String,
     state: watch::Receiver<Arc<StationState>>,
     stop: Arc<AtomicBool>,
@@ -359,6 +363,11 @@ impl std::fmt::Debug for Station {
 }
 
 impl Station {
+    /// How long its thread spends making and encoding blocks.
+    pub fn timing(&self) -> TimingSnapshot {
+        self.timing.snapshot()
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name
@@ -467,8 +476,55 @@ impl Bus {
     }
 }
 
+/// How long the station's thread spends on its 20 ms blocks (wall time, since it
+/// started): what `/metrics` shows as station-thread and encoder timing.
+#[derive(Debug, Default)]
+pub struct Timing {
+    blocks: AtomicU64,
+    /// Making the block: the Harbor (decoders, resampling, mixing) and the limiter.
+    mix_ns: AtomicU64,
+    /// Encoding it (every format) and handing it to the mounts.
+    encode_ns: AtomicU64,
+    /// The slowest block so far.
+    max_ns: AtomicU64,
+}
+
+/// A reading of [`Timing`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimingSnapshot {
+    /// Blocks made.
+    pub blocks: u64,
+    /// Nanoseconds spent making them (Harbor and limiter).
+    pub mix_ns: u64,
+    /// Nanoseconds spent encoding and sending them.
+    pub encode_ns: u64,
+    /// The slowest block, in nanoseconds.
+    pub max_ns: u64,
+}
+
+impl Timing {
+    fn add(&self, mix: std::time::Duration, encode: std::time::Duration) {
+        let (m, e) = (mix.as_nanos() as u64, encode.as_nanos() as u64);
+        self.blocks.fetch_add(1, Ordering::Relaxed);
+        self.mix_ns.fetch_add(m, Ordering::Relaxed);
+        self.encode_ns.fetch_add(e, Ordering::Relaxed);
+        self.max_ns.fetch_max(m + e, Ordering::Relaxed);
+    }
+
+    /// The figures so far.
+    pub fn snapshot(&self) -> TimingSnapshot {
+        TimingSnapshot {
+            blocks: self.blocks.load(Ordering::Relaxed),
+            mix_ns: self.mix_ns.load(Ordering::Relaxed),
+            encode_ns: self.encode_ns.load(Ordering::Relaxed),
+            max_ns: self.max_ns.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The station's thread.
 struct Worker {
+    timing: Arc<Timing>,
     name: String,
     settings: StationSettings,
     clock: Arc<dyn Clock>,
@@ -596,6 +652,7 @@ impl Worker {
             let at = started + produced;
             self.audio.set(at);
             events.clear();
+            let mix_start = std::time::Instant::now();
             harbor.pull(&mut block, &mut events);
             let transitioned = self.read_log(&mut harbor, at);
             let mut changed = transitioned;
@@ -612,12 +669,15 @@ impl Worker {
             if let Some(l) = &mut limiter {
                 l.process(&mut block);
             }
+            let encode_start = std::time::Instant::now();
             for b in &mut self.buses {
                 if let Some(e) = &mut b.encoder {
                     e.encode(&block, &mut chunks)?;
                 }
                 b.send(&mut chunks);
             }
+            self.timing
+                .add(encode_start - mix_start, encode_start.elapsed());
             // Watchdog: silence (not only a dead input) for too long.
             if let Some(limit) = self.settings.watchdog {
                 if block.peak() < self.settings.silence_threshold {

@@ -69,6 +69,19 @@ pub struct SessionSummary {
     pub average_seconds: f64,
 }
 
+/// Figures of the store for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// The database file and its write-ahead log, in bytes.
+    pub bytes: u64,
+    /// Tracks in every library.
+    pub tracks: i64,
+    /// Of which failed.
+    pub failed: i64,
+    /// Listener sessions kept.
+    pub sessions: i64,
+}
+
 /// An event of the station log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
@@ -336,6 +349,38 @@ impl Store {
                 })
                 .db(&path)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().db(&path)
+        })
+    }
+
+    /// Sizes and counts for `/metrics`.
+    pub fn figures(&self) -> Result<Figures> {
+        let path = self.path().to_path_buf();
+        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let bytes = size(&path) + size(std::path::Path::new(&wal));
+        self.read(|c| {
+            let (tracks, failed): (i64, i64) = c
+                .query_row(
+                    "SELECT COUNT(*), COALESCE(SUM(status = 'failed'), 0) FROM tracks",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .db(&path)?;
+            // The largest id: a count without a scan of the whole table.
+            let sessions: i64 = c
+                .query_row(
+                    "SELECT COALESCE(MAX(id), 0) - COALESCE(MIN(id), 1) + 1 FROM listener_sessions",
+                    [],
+                    |r| r.get(0),
+                )
+                .db(&path)?;
+            Ok(Figures {
+                bytes,
+                tracks,
+                failed,
+                sessions: sessions.max(0),
+            })
         })
     }
 }

@@ -65,7 +65,9 @@ impl Stations {
                     std::thread::sleep(std::time::Duration::from_millis(10));
                 }
                 Err(shared) => {
-                    tracing::warn!("station {name}: still in use after 10 s; it stops when released");
+                    tracing::warn!(
+                        "station {name}: still in use after 10 s; it stops when released"
+                    );
                     drop(shared);
                     return true;
                 }

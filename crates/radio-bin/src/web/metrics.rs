@@ -13,8 +13,9 @@ use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Registry, Unit};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 type Labels = Vec<(String, String)>;
 
@@ -38,7 +39,10 @@ pub async fn metrics(
         }
     }
     let store = web.store.clone();
-    let users = tokio::task::spawn_blocking(move || store.user_count()).await??;
+    let (users, figures) = tokio::task::spawn_blocking(move || {
+        Ok::<_, ApiError>((store.user_count()?, store.figures()?))
+    })
+    .await??;
     let server = web.stations.server();
     let stats = server.stats();
     let mut reg = <Registry>::with_prefix("radiopoint");
@@ -108,6 +112,10 @@ pub async fn metrics(
     let restarts = Family::<Labels, Counter>::default();
     let silent = Family::<Labels, Gauge>::default();
     let live_dj = Family::<Labels, Gauge>::default();
+    let blocks = Family::<Labels, Counter>::default();
+    let mix = Family::<Labels, Counter<f64, AtomicU64>>::default();
+    let encoding = Family::<Labels, Counter<f64, AtomicU64>>::default();
+    let slowest = Family::<Labels, Gauge<f64, AtomicU64>>::default();
     let all = web.stations.all();
     for r in &all {
         let st = r.station.state();
@@ -127,6 +135,11 @@ pub async fn metrics(
             .get_or_create(&l)
             .set(i64::from(st.silent_since.is_some()));
         live_dj.get_or_create(&l).set(i64::from(st.live.is_some()));
+        let t = r.station.timing();
+        blocks.get_or_create(&l).inc_by(t.blocks);
+        mix.get_or_create(&l).inc_by(t.mix_ns as f64 / 1e9);
+        encoding.get_or_create(&l).inc_by(t.encode_ns as f64 / 1e9);
+        slowest.get_or_create(&l).set(t.max_ns as f64 / 1e9);
     }
     reg.register(
         "station_on_air",
@@ -152,6 +165,50 @@ pub async fn metrics(
         "station_live_dj",
         "Whether a DJ is connected to a station",
         live_dj,
+    );
+    reg.register(
+        "station_blocks",
+        "20 ms blocks a station's thread has made",
+        blocks,
+    );
+    reg.register_with_unit(
+        "station_mix",
+        "Time a station's thread spent making blocks (inputs, mixing, limiter)",
+        Unit::Seconds,
+        mix,
+    );
+    reg.register_with_unit(
+        "station_encode",
+        "Time a station's thread spent encoding blocks and handing them to mounts",
+        Unit::Seconds,
+        encoding,
+    );
+    reg.register_with_unit(
+        "station_slowest_block",
+        "The slowest block of a station so far (budget: 0.02 s)",
+        Unit::Seconds,
+        slowest,
+    );
+    reg.register_with_unit(
+        "store_size",
+        "The database file with its write-ahead log",
+        Unit::Bytes,
+        g(figures.bytes as i64),
+    );
+    reg.register(
+        "store_tracks",
+        "Tracks in the media library",
+        g(figures.tracks),
+    );
+    reg.register(
+        "store_tracks_failed",
+        "Files the indexer could not use",
+        g(figures.failed),
+    );
+    reg.register(
+        "store_listener_sessions",
+        "Listener sessions kept",
+        g(figures.sessions),
     );
     reg.register("stations", "Stations configured", g(all.len() as i64));
     reg.register("users", "User accounts in the store", g(users));
