@@ -2084,3 +2084,175 @@ fn playlists_are_made_changed_and_deleted_with_their_rules() {
     let r = call(port, "DELETE", &format!("{url}/{id}"), &admin, None);
     assert_eq!(r.status, 404);
 }
+
+/// Every station route, for every kind of account: allowed, refused with the permission
+/// named (403), or not even shown (404) — another owner's station included.
+#[test]
+fn every_station_route_checks_every_role() {
+    let (_rp, port) = start("api-matrix");
+    let (cookie, csrf) = login(port, "admin", "hackme");
+    let admin = [("Cookie", cookie.as_str()), ("X-CSRF-Token", csrf.as_str())];
+    for (name, live) in [("alpha", "/alpha-live"), ("beta", "/beta-live")] {
+        let body = json!({"name": name, "output": [{"mount": format!("/{name}.mp3")}], "live": {"mount": live},
+                          "dj": [{"user": "dj", "password": "x"}]});
+        let r = call(port, "POST", "/api/stations", &admin, Some(body));
+        assert_eq!(r.status, 201, "{}", r.json);
+    }
+    for u in ["oa", "ob", "dj", "nobody"] {
+        make_user(port, &admin, u);
+    }
+    for (station, user, role) in [
+        ("alpha", "oa", "owner"),
+        ("beta", "ob", "owner"),
+        ("alpha", "dj", "dj"),
+    ] {
+        let r = call(
+            port,
+            "PUT",
+            &format!("/api/stations/{station}/members/{user}"),
+            &admin,
+            Some(json!({"role": role})),
+        );
+        assert_eq!(r.status, 200, "{}", r.json);
+    }
+    let mut sessions = std::collections::HashMap::new();
+    for u in ["oa", "ob", "dj", "nobody"] {
+        sessions.insert(u, login(port, u, &format!("{u}-password")));
+    }
+    sessions.insert("admin", (cookie.clone(), csrf.clone()));
+    // (method, path, body, what it needs: a permission, "member", "owner" or "admin").
+    let routes: Vec<(&str, &str, Option<Value>, &str)> = vec![
+        ("GET", "", None, "member"),
+        ("GET", "/settings", None, "settings"),
+        ("PATCH", "", Some(json!({"genre": "rock"})), "settings"),
+        ("GET", "/members", None, "settings"),
+        (
+            "PUT",
+            "/members/nosuchuser",
+            Some(json!({"role": "dj"})),
+            "owner",
+        ),
+        ("DELETE", "/members/nosuchuser", None, "owner"),
+        ("POST", "/skip", None, "skip"),
+        (
+            "POST",
+            "/requests",
+            Some(json!({"track": 999999})),
+            "request",
+        ),
+        ("GET", "/requests", None, "request"),
+        ("POST", "/djs/dj/kick", None, "kick"),
+        ("POST", "/djs/nosuchdj/ban", None, "ban"),
+        ("GET", "/logs", None, "logs"),
+        ("GET", "/events", None, "logs"),
+        ("GET", "/stats", None, "logs"),
+        ("GET", "/stats/chart.svg", None, "logs"),
+        ("GET", "/media", None, "media"),
+        (
+            "POST",
+            "/media/import",
+            Some(json!({"url": "ftp://x"})),
+            "media",
+        ),
+        (
+            "PATCH",
+            "/media/999999",
+            Some(json!({"title": "x"})),
+            "media",
+        ),
+        ("DELETE", "/media/999999", None, "media"),
+        ("GET", "/playlists", None, "playlists"),
+        ("POST", "/playlists", Some(json!({"name": ""})), "playlists"),
+        ("DELETE", "/playlists/999999", None, "playlists"),
+        ("GET", "/shows", None, "schedule"),
+        (
+            "POST",
+            "/shows",
+            Some(json!({"file": "/x.mp3", "at": "never"})),
+            "schedule",
+        ),
+        ("GET", "/outputs", None, "settings"),
+        ("DELETE", "/outputs/7", None, "settings"),
+        ("GET", "/upstreams", None, "settings"),
+        ("GET", "/djs", None, "member"),
+        ("DELETE", "/djs/nosuchdj", None, "settings"),
+        ("GET", "/backup", None, "owner"),
+        ("DELETE", "", None, "admin"),
+    ];
+    let mut checked = 0;
+    for (method, tail, body, need) in &routes {
+        for user in ["admin", "oa", "ob", "dj", "nobody"] {
+            // The station deletion last, by the administrator only.
+            if *need == "admin" && user == "admin" {
+                continue;
+            }
+            let (c, t) = &sessions[user];
+            let h = [("Cookie", c.as_str()), ("X-CSRF-Token", t.as_str())];
+            let path = format!("/api/stations/alpha{tail}");
+            let r = call(port, method, &path, &h, body.clone());
+            let hidden = r.status == 404
+                && r.json["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("station alpha"));
+            let expect = match (user, *need) {
+                ("nobody" | "ob", _) => "hidden",
+                ("admin", _)
+                | (
+                    "oa",
+                    "member" | "owner" | "settings" | "skip" | "request" | "kick" | "ban" | "logs"
+                    | "media" | "playlists" | "schedule",
+                ) => "allowed",
+                ("oa", "admin") => "forbidden",
+                ("dj", "member" | "request") => "allowed",
+                ("dj", _) => "forbidden",
+                _ => unreachable!(),
+            };
+            match expect {
+                "hidden" => assert!(hidden, "{user} {method} {path}: {} {}", r.status, r.json),
+                "forbidden" => {
+                    assert_eq!(r.status, 403, "{user} {method} {path}: {}", r.json);
+                    let e = r.json["error"].as_str().unwrap_or("");
+                    assert!(
+                        e.contains(&format!("permission required: {need}")),
+                        "{user} {method} {path}: {e}"
+                    );
+                }
+                _ => assert!(
+                    ![401, 403].contains(&r.status) && !hidden,
+                    "{user} {method} {path}: {} {}",
+                    r.status,
+                    r.json
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, routes.len() * 5 - 1);
+    // Beta's owner runs beta, not alpha; the administrator deletes alpha.
+    let (c, _) = &sessions["ob"];
+    let r = call(
+        port,
+        "GET",
+        "/api/stations/beta/settings",
+        &[("Cookie", c.as_str())],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = call(
+        port,
+        "GET",
+        "/api/stations",
+        &[("Cookie", c.as_str())],
+        None,
+    );
+    let names: Vec<&str> = r
+        .json
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["beta"]);
+    let r = call(port, "DELETE", "/api/stations/alpha", &admin, None);
+    assert_eq!(r.status, 200, "{}", r.json);
+}
