@@ -259,13 +259,20 @@ async fn start_stations(
         println!(
             "radiopoint demo station on air (--no-demo to leave it out):\n  \
              listen:    http://{main_addr}{mp3}  (MP3)   http://{main_addr}{opus}  (Opus)\n  \
-             now:       http://{main_addr}/api/nowplaying/demo\n  \
+             now:       http://{main_addr}/api/nowplaying/demo   (page: http://{main_addr}/station/demo)\n  \
+             manage:    http://{main_addr}/ui/  (user admin, password {admin})\n  \
              go live:   mount {live}, user {dj}, password {password} (Icecast 2: BUTT, Mixxx, ffmpeg...)\n  \
              e.g.       ffmpeg -re -i song.mp3 -c:a libmp3lame -b:a 128k -content_type audio/mpeg -f mp3 icecast://{dj}:{password}@{main_addr}{live}",
             mp3 = demo::MOUNT,
             opus = demo::OPUS_MOUNT,
             live = demo::LIVE_MOUNT,
             dj = demo::DJ,
+            admin = cfg
+                .server
+                .auth
+                .admin_password
+                .as_deref()
+                .unwrap_or("(none: set [auth] admin_password)"),
         );
     }
     for r in stations.all() {

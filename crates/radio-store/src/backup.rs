@@ -77,6 +77,10 @@ const EXPORT: &[(&str, &str)] = &[
         "listener_minutes",
         "SELECT * FROM listener_minutes WHERE station = ?2",
     ),
+    (
+        "station_minutes",
+        "SELECT * FROM station_minutes WHERE station = ?2",
+    ),
 ];
 
 fn to_json(v: ValueRef<'_>) -> Value {
@@ -345,6 +349,14 @@ impl Store {
                         name,
                         int(row, "listeners")
                     ],
+                )
+                .db(&path)?;
+            }
+            for row in dump.rows("station_minutes") {
+                tx.execute(
+                    "INSERT OR IGNORE INTO station_minutes (station, minute, listeners) \
+                     VALUES (?1, ?2, ?3)",
+                    rusqlite::params![name, int(row, "minute"), int(row, "listeners")],
                 )
                 .db(&path)?;
             }

@@ -50,6 +50,8 @@ pub use library::{LibrarySettings, StationLibrary};
 pub use media::scan::{Change, FileReport, Progress, Quiet, ScanOptions, Summary, scan};
 pub use media::watch::{WatchEvent, WatchSettings, Watcher};
 pub use stations::{Folder, FolderKind, StationId};
-pub use stats::{Event, Figures, ListenerSession, MinuteCount, SeriesPoint, SessionSummary};
+pub use stats::{
+    Event, Figures, ListenerSession, MinuteCount, SeriesPoint, SessionSummary, StationMinute,
+};
 pub use store::Store;
 pub use tracks::{Analysis, Play, Status, Tags, Track, TrackId};

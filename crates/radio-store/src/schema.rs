@@ -153,10 +153,13 @@ pub const MIGRATIONS: &[&str] = &[
         started INTEGER NOT NULL,
         duration_ms INTEGER NOT NULL,
         bytes INTEGER NOT NULL,
+        listener INTEGER NOT NULL,
         ip TEXT NOT NULL,
         user_agent TEXT NOT NULL
     );
-    CREATE INDEX listener_sessions_station ON listener_sessions (station, started);
+    -- Covers a station's sums and unique listeners over a range without reading rows.
+    CREATE INDEX listener_sessions_station
+        ON listener_sessions (station, started, listener, duration_ms, bytes);
     CREATE INDEX listener_sessions_started ON listener_sessions (started);
     CREATE TABLE listener_minutes (
         mount TEXT NOT NULL,
@@ -165,7 +168,23 @@ pub const MIGRATIONS: &[&str] = &[
         listeners INTEGER NOT NULL,
         PRIMARY KEY (mount, minute)
     ) WITHOUT ROWID;
-    CREATE INDEX listener_minutes_station ON listener_minutes (station, minute);
+    -- A station's sessions of one finished UTC day, summed up once (sorted distinct
+    -- listener keys, 8 bytes each, for unique listeners over any run of days).
+    CREATE TABLE station_days (
+        station TEXT NOT NULL,
+        day INTEGER NOT NULL,
+        sessions INTEGER NOT NULL,
+        ms INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        listeners BLOB NOT NULL,
+        PRIMARY KEY (station, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE station_minutes (
+        station TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        listeners INTEGER NOT NULL,
+        PRIMARY KEY (station, minute)
+    ) WITHOUT ROWID;
     CREATE TABLE events (
         id INTEGER PRIMARY KEY,
         at INTEGER NOT NULL,

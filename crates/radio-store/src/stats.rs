@@ -8,7 +8,7 @@
 
 use crate::error::{Result, SqlContext};
 use crate::store::Store;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 /// One listener's visit.
@@ -37,6 +37,18 @@ pub struct MinuteCount {
     pub mount: String,
     /// Its station.
     pub station: Option<String>,
+    /// Minutes since the epoch.
+    pub minute: i64,
+    /// Listeners.
+    pub listeners: i64,
+}
+
+/// The listeners of a station (all its mounts together) during one minute: the most at
+/// once. Written every minute, zero included, so averages are right.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StationMinute {
+    /// The station.
+    pub station: String,
     /// Minutes since the epoch.
     pub minute: i64,
     /// Listeners.
@@ -95,6 +107,76 @@ pub struct Event {
     pub message: String,
 }
 
+/// Sessions summed up while a summary is made.
+#[derive(Debug, Default)]
+struct Tally {
+    sessions: i64,
+    ms: i64,
+    bytes: i64,
+    listeners: std::collections::HashSet<i64>,
+}
+
+impl Tally {
+    /// Adds the sessions of `station` started from `from` to `to` (ms), read from the
+    /// covering index.
+    fn add_range(&mut self, store: &Store, station: &str, from: i64, to: i64) -> Result<()> {
+        if from > to {
+            return Ok(());
+        }
+        let path = store.path().to_path_buf();
+        store.read(|c| {
+            let mut st = c
+                .prepare_cached(
+                    "SELECT listener, duration_ms, bytes FROM listener_sessions \
+                     WHERE station = ?1 AND started BETWEEN ?2 AND ?3",
+                )
+                .db(&path)?;
+            let mut rows = st.query(params![station, from, to]).db(&path)?;
+            while let Some(r) = rows.next().db(&path)? {
+                self.sessions += 1;
+                self.listeners.insert(r.get(0).db(&path)?);
+                self.ms += r.get::<_, i64>(1).db(&path)?;
+                self.bytes += r.get::<_, i64>(2).db(&path)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.sessions += other.sessions;
+        self.ms += other.ms;
+        self.bytes += other.bytes;
+        self.listeners.extend(other.listeners);
+    }
+
+    fn summary(&self) -> SessionSummary {
+        SessionSummary {
+            sessions: self.sessions,
+            unique: self.listeners.len() as i64,
+            hours: self.ms as f64 / 3_600_000.0,
+            bytes: self.bytes,
+            average_seconds: if self.sessions > 0 {
+                self.ms as f64 / 1000.0 / self.sessions as f64
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// A listener's identity for counting unique listeners: 63 bits of the BLAKE3 hash of
+/// their address and user agent (an integer, so the count reads an index of integers).
+fn listener_key(ip: &str, user_agent: &str) -> i64 {
+    let mut h = blake3::Hasher::new();
+    h.update(ip.as_bytes());
+    h.update(&[0]);
+    h.update(user_agent.as_bytes());
+    let b = h.finalize();
+    let mut x = [0u8; 8];
+    x.copy_from_slice(&b.as_bytes()[..8]);
+    (u64::from_le_bytes(x) >> 1) as i64
+}
+
 impl Store {
     /// Records listener sessions (one transaction).
     pub fn record_sessions(&self, sessions: Vec<ListenerSession>) -> Result<()> {
@@ -106,8 +188,8 @@ impl Store {
             let mut st = tx
                 .prepare_cached(
                     "INSERT INTO listener_sessions \
-                     (station, mount, started, duration_ms, bytes, ip, user_agent) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     (station, mount, started, duration_ms, bytes, listener, ip, user_agent) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .db(&path)?;
             for s in &sessions {
@@ -117,10 +199,24 @@ impl Store {
                     s.started,
                     s.duration_ms,
                     s.bytes,
+                    listener_key(&s.ip, &s.user_agent),
                     s.ip,
                     s.user_agent
                 ])
                 .db(&path)?;
+            }
+            // A session of a day already summed up: that day is summed again when asked.
+            let mut stale = std::collections::BTreeSet::new();
+            for s in &sessions {
+                if let Some(station) = &s.station {
+                    stale.insert((station.clone(), s.started.div_euclid(86_400_000)));
+                }
+            }
+            let mut drop = tx
+                .prepare_cached("DELETE FROM station_days WHERE station = ?1 AND day = ?2")
+                .db(&path)?;
+            for (station, day) in stale {
+                drop.execute(params![station, day]).db(&path)?;
             }
             Ok(())
         })
@@ -149,8 +245,32 @@ impl Store {
         })
     }
 
+    /// Records per-minute station totals (the larger of a count already there and the new
+    /// one is kept).
+    pub fn record_station_minutes(&self, counts: Vec<StationMinute>) -> Result<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let path = self.path().to_path_buf();
+        self.write(move |tx| {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT INTO station_minutes (station, minute, listeners) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (station, minute) DO UPDATE \
+                     SET listeners = max(listeners, excluded.listeners)",
+                )
+                .db(&path)?;
+            for c in &counts {
+                st.execute(params![c.station, c.minute, c.listeners])
+                    .db(&path)?;
+            }
+            Ok(())
+        })
+    }
+
     /// A station's listeners from minute `from` to `to` (inclusive), in buckets of `step`
-    /// minutes: the peak and average of the per-minute totals of its mounts.
+    /// minutes: the peak and average of its per-minute totals (one row per minute, read
+    /// in key order: a month is 43,200 rows however many mounts the station has).
     pub fn listener_series(
         &self,
         station: &str,
@@ -163,9 +283,8 @@ impl Store {
         self.read(|c| {
             let mut st = c
                 .prepare_cached(
-                    "SELECT (minute / ?4) * ?4 AS b, MAX(total), AVG(total) FROM \
-                     (SELECT minute, SUM(listeners) AS total FROM listener_minutes \
-                      WHERE station = ?1 AND minute BETWEEN ?2 AND ?3 GROUP BY minute) \
+                    "SELECT (minute / ?4) * ?4 AS b, MAX(listeners), AVG(listeners) \
+                     FROM station_minutes WHERE station = ?1 AND minute BETWEEN ?2 AND ?3 \
                      GROUP BY b ORDER BY b",
                 )
                 .db(&path)?;
@@ -199,33 +318,71 @@ impl Store {
         })
     }
 
-    /// Sessions of a station started from `from` to `to` (ms), summed up.
+    /// Sessions of a station started from `from` to `to` (ms), summed up. Whole past days
+    /// come from their roll-ups (made on first use and kept; a session recorded late for
+    /// a day drops its roll-up), the rest from the sessions' index: a month of a million
+    /// sessions reads 30 roll-ups and at most two partial days.
     pub fn session_summary(&self, station: &str, from: i64, to: i64) -> Result<SessionSummary> {
+        const DAY: i64 = 86_400_000;
+        let today = chrono::Utc::now().timestamp_millis().div_euclid(DAY);
+        let first_full = (from + DAY - 1).div_euclid(DAY);
+        let end_full = ((to + 1).div_euclid(DAY)).min(today); // days before this are whole
+        let mut total = Tally::default();
+        if first_full >= end_full {
+            total.add_range(self, station, from, to)?;
+        } else {
+            total.add_range(self, station, from, first_full * DAY - 1)?;
+            for day in first_full..end_full {
+                total.merge(self.day_tally(station, day)?);
+            }
+            total.add_range(self, station, end_full * DAY, to)?;
+        }
+        Ok(total.summary())
+    }
+
+    /// One finished day of a station: its roll-up, made (and kept) if missing.
+    fn day_tally(&self, station: &str, day: i64) -> Result<Tally> {
         let path = self.path().to_path_buf();
-        self.read(|c| {
+        let found = self.read(|c| {
             c.query_row(
-                "SELECT COUNT(*), COUNT(DISTINCT ip || char(0) || user_agent), \
-                 COALESCE(SUM(duration_ms), 0), COALESCE(SUM(bytes), 0) \
-                 FROM listener_sessions WHERE station = ?1 AND started BETWEEN ?2 AND ?3",
-                params![station, from, to],
+                "SELECT sessions, ms, bytes, listeners FROM station_days \
+                 WHERE station = ?1 AND day = ?2",
+                params![station, day],
                 |r| {
-                    let sessions: i64 = r.get(0)?;
-                    let ms: i64 = r.get(2)?;
-                    Ok(SessionSummary {
-                        sessions,
-                        unique: r.get(1)?,
-                        hours: ms as f64 / 3_600_000.0,
-                        bytes: r.get(3)?,
-                        average_seconds: if sessions > 0 {
-                            ms as f64 / 1000.0 / sessions as f64
-                        } else {
-                            0.0
-                        },
+                    let blob: Vec<u8> = r.get(3)?;
+                    Ok(Tally {
+                        sessions: r.get(0)?,
+                        ms: r.get(1)?,
+                        bytes: r.get(2)?,
+                        listeners: blob
+                            .chunks_exact(8)
+                            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+                            .collect(),
                     })
                 },
             )
+            .optional()
             .db(&path)
-        })
+        })?;
+        if let Some(t) = found {
+            return Ok(t);
+        }
+        let mut t = Tally::default();
+        t.add_range(self, station, day * 86_400_000, (day + 1) * 86_400_000 - 1)?;
+        let mut keys: Vec<i64> = t.listeners.iter().copied().collect();
+        keys.sort_unstable();
+        let blob: Vec<u8> = keys.iter().flat_map(|k| k.to_le_bytes()).collect();
+        let (st, sessions, ms, bytes) = (station.to_string(), t.sessions, t.ms, t.bytes);
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO station_days (station, day, sessions, ms, bytes, listeners) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![st, day, sessions, ms, bytes, blob],
+            )
+            .db(&path)?;
+            Ok(())
+        })?;
+        Ok(t)
     }
 
     /// The sessions of a station started from `from` to `to` (ms), newest first, at most
@@ -279,10 +436,20 @@ impl Store {
                     "DELETE FROM listener_minutes WHERE minute < ?1",
                     [before_ms / 60_000],
                 )
+                .db(&path)?
+                + tx.execute(
+                    "DELETE FROM station_minutes WHERE minute < ?1",
+                    [before_ms / 60_000],
+                )
                 .db(&path)?;
             let e = tx
                 .execute("DELETE FROM events WHERE at < ?1", [before_ms])
                 .db(&path)?;
+            tx.execute(
+                "DELETE FROM station_days WHERE day < ?1",
+                [before_ms.div_euclid(86_400_000)],
+            )
+            .db(&path)?;
             Ok((s, m, e))
         })
     }
@@ -382,5 +549,59 @@ impl Store {
                 sessions: sessions.max(0),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(started: i64, ip: &str) -> ListenerSession {
+        ListenerSession {
+            station: Some("s".into()),
+            mount: "/s.mp3".into(),
+            started,
+            duration_ms: 60_000,
+            bytes: 1000,
+            ip: ip.into(),
+            user_agent: "ua".into(),
+        }
+    }
+
+    #[test]
+    fn summaries_of_past_days_are_kept_and_made_again_when_a_late_session_comes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        let day = 86_400_000;
+        let d = chrono::Utc::now().timestamp_millis().div_euclid(day) - 3;
+        let (from, to) = ((d - 1) * day + 5, (d + 2) * day - 1);
+        store
+            .record_sessions(vec![
+                session(d * day + 1000, "1.1.1.1"),
+                session(d * day + 2000, "1.1.1.1"),
+                session((d + 1) * day + 10, "2.2.2.2"),
+                session((d - 1) * day + 1, "3.3.3.3"), // before `from`
+            ])
+            .unwrap();
+        let s = store.session_summary("s", from, to).unwrap();
+        assert_eq!((s.sessions, s.unique), (3, 2));
+        let kept: i64 = store
+            .read(|c| {
+                c.query_row("SELECT COUNT(*) FROM station_days", [], |r| r.get(0))
+                    .db(store.path())
+            })
+            .unwrap();
+        assert_eq!(kept, 2, "two whole past days summed up and kept");
+        // A session of day d reported late: the day is summed again.
+        store
+            .record_sessions(vec![session(d * day + 3000, "4.4.4.4")])
+            .unwrap();
+        let s = store.session_summary("s", from, to).unwrap();
+        assert_eq!((s.sessions, s.unique, s.bytes), (4, 3, 4000));
+        // Partial days at both ends come from the sessions themselves.
+        let s = store
+            .session_summary("s", d * day + 1500, d * day + 2500)
+            .unwrap();
+        assert_eq!(s.sessions, 1);
     }
 }

@@ -7,7 +7,7 @@
 //! falls behind, sessions are dropped and counted (logged), never queued without end.
 
 use super::Stations;
-use radio_store::{Event, ListenerSession, MinuteCount, Store};
+use radio_store::{Event, ListenerSession, MinuteCount, StationMinute, Store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
@@ -121,6 +121,8 @@ struct Writer {
     /// The minute being counted, and the most listeners seen per mount in it.
     minute: i64,
     peaks: HashMap<String, i64>,
+    /// The most listeners seen per station (all its mounts) in the minute.
+    station_peaks: HashMap<String, i64>,
     seen: HashMap<String, Seen>,
     /// Failed tracks newer than this (seconds) are reported as indexer events.
     indexed_after: i64,
@@ -137,6 +139,7 @@ impl Writer {
             events: Vec::new(),
             minute: now_ms() / 60_000,
             peaks: HashMap::new(),
+            station_peaks: HashMap::new(),
             seen: HashMap::new(),
             indexed_after: chrono::Utc::now().timestamp(),
             next_prune: Instant::now() + Duration::from_secs(60),
@@ -186,11 +189,26 @@ impl Writer {
         let minute = now_ms() / 60_000;
         if minute != self.minute {
             self.peaks.clear();
+            self.station_peaks.clear();
             self.minute = minute;
         }
+        let mut totals: HashMap<String, i64> = stations
+            .all()
+            .iter()
+            .map(|r| (r.spec.name.clone(), 0))
+            .collect();
         for m in stations.server().stats().mounts {
             let peak = self.peaks.entry(m.path.clone()).or_insert(0);
             *peak = (*peak).max(m.listeners as i64);
+            if let Some(s) = by_mount.get(&m.path)
+                && let Some(t) = totals.get_mut(s)
+            {
+                *t += m.listeners as i64;
+            }
+        }
+        for (s, n) in totals {
+            let peak = self.station_peaks.entry(s).or_insert(0);
+            *peak = (*peak).max(n);
         }
         self.write_minute(&by_mount);
         self.watch_stations(&stations);
@@ -216,6 +234,15 @@ impl Writer {
                 Ok(_) => {}
                 Err(e) => tracing::warn!("statistics: cannot delete old rows: {e}"),
             }
+            // Yesterday's sessions summed up once, so month summaries stay quick.
+            let day = 86_400_000;
+            let yesterday = now_ms().div_euclid(day) - 1;
+            for r in stations.all() {
+                let (from, to) = (yesterday * day, (yesterday + 1) * day - 1);
+                if let Err(e) = self.store.session_summary(&r.spec.name, from, to) {
+                    tracing::warn!("statistics: cannot sum up yesterday's sessions: {e}");
+                }
+            }
         }
     }
 
@@ -233,6 +260,18 @@ impl Writer {
             .collect();
         if let Err(e) = self.store.record_minutes(counts) {
             tracing::warn!("statistics: cannot write listener counts: {e}");
+        }
+        let totals: Vec<StationMinute> = self
+            .station_peaks
+            .iter()
+            .map(|(station, &listeners)| StationMinute {
+                station: station.clone(),
+                minute: self.minute,
+                listeners,
+            })
+            .collect();
+        if let Err(e) = self.store.record_station_minutes(totals) {
+            tracing::warn!("statistics: cannot write station listener counts: {e}");
         }
     }
 
