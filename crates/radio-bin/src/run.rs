@@ -202,6 +202,9 @@ async fn start_stations(
             ),
         };
         let running = start_one(spec, music, server, &runtime, &clock, Vec::new()).await?;
+        if let Some(s) = &store {
+            host::apply_bans(s, &running);
+        }
         stations.insert(running);
     }
     // Stations made through the API, kept in the store (a config station of the same
@@ -228,6 +231,7 @@ async fn start_stations(
                     let mut running =
                         start_one(spec, music, server, &runtime, &clock, Vec::new()).await?;
                     running.from_api = true;
+                    host::apply_bans(store, &running);
                     stations.insert(running);
                 }
                 Err(e) => tracing::error!("station {name} (saved): {e}; not started"),
@@ -255,6 +259,9 @@ async fn start_stations(
             vec![dj],
         )
         .await?;
+        if let Some(s) = &store {
+            host::apply_bans(s, &running);
+        }
         stations.insert(running);
         println!(
             "radiopoint demo station on air (--no-demo to leave it out):\n  \

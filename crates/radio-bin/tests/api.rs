@@ -1939,6 +1939,37 @@ fn settings_and_lists_change_the_running_station_and_listeners_stay() {
     );
     assert_eq!(r.status, 403, "{}", r.json);
 
+    // A ban holds through a rebuild of the station (it is kept in the store) until lifted.
+    let r = call(port, "POST", "/api/stations/pop/djs/bob/ban", &admin, None);
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(source_login(port, "/pop-live", "bob", "bob-new"), 403);
+    let r = call(
+        port,
+        "PATCH",
+        "/api/stations/pop",
+        &admin,
+        Some(json!({"genre": "pop"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(source_login(port, "/pop-live", "bob", "bob-new"), 403);
+    let r = call(
+        port,
+        "DELETE",
+        "/api/stations/pop/djs/bob/ban",
+        &admin,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(source_login(port, "/pop-live", "bob", "bob-new"), 100);
+    let r = call(
+        port,
+        "DELETE",
+        "/api/stations/pop/djs/bob/ban",
+        &admin,
+        None,
+    );
+    assert_eq!(r.status, 404, "nothing left to lift: {}", r.json);
+
     // Shows need schedule and a valid time.
     let r = call(
         port,

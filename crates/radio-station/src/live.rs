@@ -184,6 +184,16 @@ impl LiveGate {
         found
     }
 
+    /// Lifts a DJ's ban; `false` if they were not banned.
+    pub fn unban(&self, user: &str) -> bool {
+        let mut inner = self.lock();
+        inner
+            .djs
+            .iter_mut()
+            .find(|d| d.user.eq_ignore_ascii_case(user))
+            .is_some_and(|d| d.banned.take().is_some())
+    }
+
     /// Disconnects whoever is connected.
     pub fn kick(&self) -> bool {
         let kill = self.lock().kill.take();

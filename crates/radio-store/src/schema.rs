@@ -194,6 +194,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX events_station_at ON events (station, at);
     CREATE INDEX tracks_failed ON tracks (indexed) WHERE status = 'failed';
+    -- DJs banned from a station's live input (until: Unix seconds; NULL: for good).
+    CREATE TABLE bans (
+        station TEXT NOT NULL,
+        username TEXT NOT NULL COLLATE NOCASE,
+        until INTEGER,
+        PRIMARY KEY (station, username)
+    );
     "#,
 ];
 

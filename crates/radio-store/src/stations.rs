@@ -223,4 +223,52 @@ impl Store {
             Ok(out)
         })
     }
+
+    /// Bans a DJ from a station's live input (until Unix seconds, or for good), kept
+    /// across restarts.
+    pub fn set_ban(&self, station: &str, username: &str, until: Option<i64>) -> Result<()> {
+        let path = self.path().to_path_buf();
+        let (station, username) = (station.to_string(), username.to_string());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO bans (station, username, until) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (station, username) DO UPDATE SET until = ?3",
+                params![station, username, until],
+            )
+            .db(&path)?;
+            Ok(())
+        })
+    }
+
+    /// Lifts a ban; `false` if there was none.
+    pub fn remove_ban(&self, station: &str, username: &str) -> Result<bool> {
+        let path = self.path().to_path_buf();
+        let (station, username) = (station.to_string(), username.to_string());
+        self.write(move |tx| {
+            Ok(tx
+                .execute(
+                    "DELETE FROM bans WHERE station = ?1 AND username = ?2",
+                    params![station, username],
+                )
+                .db(&path)?
+                > 0)
+        })
+    }
+
+    /// A station's bans in force at `now` (Unix seconds): user, until.
+    pub fn bans(&self, station: &str, now: i64) -> Result<Vec<(String, Option<i64>)>> {
+        let path = self.path().to_path_buf();
+        self.read(|c| {
+            let mut st = c
+                .prepare(
+                    "SELECT username, until FROM bans WHERE station = ?1 \
+                     AND (until IS NULL OR until > ?2) ORDER BY username",
+                )
+                .db(&path)?;
+            let rows = st
+                .query_map(params![station, now], |r| Ok((r.get(0)?, r.get(1)?)))
+                .db(&path)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().db(&path)
+        })
+    }
 }

@@ -113,6 +113,21 @@ impl Stations {
     }
 }
 
+/// Bans kept in the store, applied to a station's live gate (at every start). Blocking.
+pub fn apply_bans(store: &radio_store::Store, running: &Running) {
+    let Some(gate) = &running.gate else { return };
+    let now = chrono::Utc::now();
+    match store.bans(&running.spec.name, now.timestamp()) {
+        Ok(bans) => {
+            for (user, until) in bans {
+                let until = until.and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+                gate.ban(&user, until);
+            }
+        }
+        Err(e) => tracing::warn!("{} station: cannot read its bans: {e}", running.spec.name),
+    }
+}
+
 /// radio-net's view of the host: the now-playing routes, the API (axum), the stations'
 /// live-DJ logins and metadata updates.
 pub struct StationHost {

@@ -62,7 +62,10 @@ pub fn routes() -> Router<Arc<Web>> {
             get(list_requests).post(request),
         )
         .route("/api/stations/{station}/djs/{user}/kick", post(kick))
-        .route("/api/stations/{station}/djs/{user}/ban", post(ban))
+        .route(
+            "/api/stations/{station}/djs/{user}/ban",
+            post(ban).delete(unban),
+        )
         .route("/api/stations/{station}/logs", get(logs))
         .route("/api/stations/{station}/requestable", get(requestable))
         .route(
@@ -352,6 +355,10 @@ async fn ban(
     if !gate.ban(&user, until) {
         return Err(ApiError::not_found(format!("DJ {user} on {station}")));
     }
+    // Kept in the store: the ban holds across a rebuild of the station and a restart.
+    let store = web.store.clone();
+    let (s2, u2, t2) = (station.clone(), user.clone(), until.map(|t| t.timestamp()));
+    tokio::task::spawn_blocking(move || store.set_ban(&s2, &u2, t2)).await??;
     let detail = match until {
         Some(t) => format!("{user} until {}", t.to_rfc3339()),
         None => format!("{user} for good"),
@@ -513,6 +520,12 @@ pub(super) async fn launch(
     let mut running = started
         .map_err(|e| ApiError::bad_request(format!("station {name} cannot start: {e:#}")))?;
     running.from_api = true;
+    let store = web.store.clone();
+    let running = tokio::task::spawn_blocking(move || {
+        crate::host::apply_bans(&store, &running);
+        running
+    })
+    .await?;
     let mounts: Vec<String> = running
         .spec
         .outputs
@@ -556,6 +569,25 @@ async fn delete_station(
     tokio::task::spawn_blocking(move || store.delete_station(&s)).await??;
     audit(&web, &caller, &station, "station.delete", None).await;
     Ok(Json(json!({"deleted": station})))
+}
+
+/// `DELETE /api/stations/{station}/djs/{user}/ban`: lifts a ban.
+async fn unban(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, user)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("ban")?;
+    let store = web.store.clone();
+    let (s, u) = (station.clone(), user.clone());
+    let stored = tokio::task::spawn_blocking(move || store.remove_ban(&s, &u)).await??;
+    let live = a.running.gate.as_ref().is_some_and(|g| g.unban(&user));
+    if !stored && !live {
+        return Err(ApiError::not_found(format!("a ban of {user} on {station}")));
+    }
+    audit(&web, &caller, &station, "unban", Some(user.clone())).await;
+    Ok(Json(json!({"unbanned": user})))
 }
 
 #[derive(Deserialize)]
