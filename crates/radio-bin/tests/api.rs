@@ -1970,6 +1970,30 @@ fn settings_and_lists_change_the_running_station_and_listeners_stay() {
     );
     assert_eq!(r.status, 404, "nothing left to lift: {}", r.json);
 
+    // Bob reads the log of his own sets only (no logs permission), not Alice's refusal.
+    assert_eq!(source_login(port, "/pop-live", "alice", "wrong"), 401);
+    let r = call(port, "GET", "/api/stations/pop/events", &bob, None);
+    assert_eq!(r.status, 200, "{}", r.json);
+    let mine = r.json.as_array().unwrap();
+    assert!(
+        !mine.is_empty()
+            && mine
+                .iter()
+                .all(|e| e["message"].as_str().unwrap().starts_with("bob ")),
+        "{}",
+        r.json
+    );
+    let r = call(port, "GET", "/api/stations/pop/events", &admin, None);
+    assert!(
+        r.json
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["message"].as_str().unwrap().starts_with("alice ")),
+        "{}",
+        r.json
+    );
+
     // Shows need schedule and a valid time.
     let r = call(
         port,

@@ -1,7 +1,7 @@
-//! The web interface in a real browser: Debian's headless Chromium, driven over the
-//! DevTools protocol (a WebSocket; the few commands used are below). `#[ignore]`d: `.ci/run`
-//! installs chromium and ffmpeg and runs `cargo test -p radio-bin --test ui -- --ignored`.
-//! A missing peer fails.
+//! The platform with real peers: the web interface in Debian's headless Chromium, driven
+//! over the DevTools protocol (a WebSocket; the few commands used are below), and imports
+//! of web pages through yt-dlp. `#[ignore]`d: `.ci/run` installs chromium, ffmpeg and
+//! yt-dlp and runs `cargo test -p radio-bin --test ui -- --ignored`. A missing peer fails.
 
 mod peers;
 use peers::*;
@@ -317,4 +317,180 @@ fn an_owner_logs_in_uploads_schedules_and_watches_a_dj_go_live_on_the_dashboard(
         b.eval("document.getElementById('kick').hidden"),
         Value::Bool(false)
     );
+}
+
+/// Serves the files of `root` (any number of GET/HEAD requests) on a port of its own.
+fn serve_dir(root: PathBuf) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { return };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let mut words = head.split_whitespace();
+            let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
+            let name = path.trim_start_matches('/').split('?').next().unwrap_or("");
+            let reply = match std::fs::read(root.join(if name.is_empty() {
+                "index.html"
+            } else {
+                name
+            })) {
+                Ok(body) if !name.contains("..") => {
+                    let kind = if name.ends_with(".mp3") {
+                        "audio/mpeg"
+                    } else {
+                        "text/html; charset=utf-8"
+                    };
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    if method != "HEAD" {
+                        r.extend_from_slice(&body);
+                    }
+                    r
+                }
+                _ => b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .to_vec(),
+            };
+            let _ = s.write_all(&reply);
+        }
+    });
+    port
+}
+
+/// One JSON request with the session's cookie and CSRF token: status and body.
+fn api(
+    port: u16,
+    method: &str,
+    path: &str,
+    session: Option<(&str, &str)>,
+    body: &Value,
+) -> (u16, Value) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
+    let body = body.to_string();
+    let auth = session
+        .map(|(c, t)| format!("Cookie: {c}\r\nX-CSRF-Token: {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let (head, rest) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let cookie = head
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string);
+    let mut v: Value = serde_json::from_str(rest).unwrap_or(Value::Null);
+    if let (Some(c), Some(o)) = (cookie, v.as_object_mut()) {
+        o.insert("cookie".into(), Value::from(c));
+    }
+    (status, v)
+}
+
+#[test]
+#[ignore = "needs yt-dlp and ffmpeg (run by .ci/run)"]
+fn a_page_with_audio_is_imported_through_yt_dlp() {
+    require("yt-dlp");
+    let dir = TempDir::new("ui-yt-dlp");
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::create_dir_all(dir.path().join("music")).unwrap();
+    let out = run_bounded(
+        Command::new(require("ffmpeg"))
+            .args([
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:duration=3",
+            ])
+            .args(["-ac", "2", "-c:a", "libmp3lame", "-b:a", "128k"])
+            .arg(site.join("tune.mp3")),
+        PEER_RUN,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><html><head><title>Friday Set</title></head><body>\
+         <h1>Friday Set</h1><audio controls src=\"tune.mp3\"></audio></body></html>",
+    )
+    .unwrap();
+    let site_port = serve_dir(site);
+    let rp = start_radiopoint(
+        &dir,
+        "[[station]]\nname = \"web\"\nmedia = [\"music\"]\n[[station.output]]\nmount = \"/web.mp3\"\n",
+    );
+    let (status, login) = api(
+        rp.port,
+        "POST",
+        "/api/login",
+        None,
+        &json!({"username": "admin", "password": "hackme"}),
+    );
+    assert_eq!(status, 200, "{login}");
+    let session = (
+        login["cookie"].as_str().unwrap(),
+        login["csrf"].as_str().unwrap(),
+    );
+    let page = format!("http://127.0.0.1:{site_port}/index.html");
+    let (status, r) = api(
+        rp.port,
+        "POST",
+        "/api/stations/web/media/import",
+        Some(session),
+        &json!({"url": page}),
+    );
+    assert_eq!(status, 201, "{r}");
+    let name = r["uploaded"][0]["name"].as_str().unwrap().to_string();
+    assert!(
+        name.starts_with("Friday Set") && name.ends_with(".mp3"),
+        "{name}"
+    );
+    assert!(dir.path().join("music").join(&name).is_file());
+    let track = wait_until("the imported track, indexed", ARRIVE, || {
+        let (_, list) = api(
+            rp.port,
+            "GET",
+            "/api/stations/web/media",
+            Some(session),
+            &Value::Null,
+        );
+        list.as_array()?
+            .iter()
+            .find(|t| t["status"] == "ok")
+            .cloned()
+    });
+    let d = track["duration"].as_f64().unwrap();
+    assert!((d - 3.0).abs() < 0.1, "{track}");
+    // No temporaries of yt-dlp's left in the station's folder.
+    let hidden: Vec<_> = std::fs::read_dir(dir.path().join("music"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
 }

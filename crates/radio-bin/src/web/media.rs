@@ -406,7 +406,11 @@ fn percent_decode(s: &str) -> String {
 
 /// A page URL: yt-dlp extracts its audio, when it is installed.
 fn yt_dlp(url: &str, folder: &Path, max: u64) -> Result<Value, ApiError> {
-    let work = folder.join(format!(".import-{}", std::process::id()));
+    let mut token = [0u8; 8];
+    getrandom::fill(&mut token)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("random: {e}")))?;
+    // Hidden (the indexer skips it) and its own per import.
+    let work = folder.join(format!(".import-{}", hex(&token)));
     std::fs::create_dir_all(&work).map_err(|e| io_err(&work, e))?;
     let cleanup = scopeguard(&work);
     let out = std::process::Command::new("yt-dlp")

@@ -371,19 +371,29 @@ fn html_escape(s: &str) -> String {
 
 /// `GET /api/stations/{station}/events`: the station's log, newest first (permission
 /// `logs`): DJs refused and why, DJs connected and gone, upstreams failing and back,
-/// silence, restarts, files the indexer could not use.
+/// silence, restarts, files the indexer could not use. A DJ without `logs` gets the
+/// entries of their own sets.
 pub async fn events(
     State(web): State<Arc<Web>>,
     caller: Caller,
     Path(station): Path<String>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let a = access(&web, &caller, &station).await?;
-    a.require("logs")?;
+    // Without `logs`, a DJ reads the log of their own sets: their logins refused,
+    // their connections and disconnections.
+    let own = match a.require("logs") {
+        Ok(()) => None,
+        Err(refused) if a.is_owner() => return Err(refused),
+        Err(_) => Some(format!("{} ", caller.user.username.to_lowercase())),
+    };
     flush(&web).await;
     let store = web.store.clone();
     let list = tokio::task::spawn_blocking(move || store.events(&station, 500)).await??;
     Ok(axum::Json(json!(
         list.iter()
+            .filter(|e| own.as_ref().is_none_or(|me| {
+                e.kind.starts_with("dj.") && e.message.to_lowercase().starts_with(me.as_str())
+            }))
             .map(|e| json!({
                 "at": Utc.timestamp_millis_opt(e.at).single().unwrap_or_default().to_rfc3339(),
                 "kind": e.kind,
