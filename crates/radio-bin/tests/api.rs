@@ -2199,7 +2199,7 @@ fn every_station_route_checks_every_role() {
         ("POST", "/djs/dj/kick", None, "kick"),
         ("POST", "/djs/nosuchdj/ban", None, "ban"),
         ("GET", "/logs", None, "logs"),
-        ("GET", "/events", None, "logs"),
+        ("GET", "/events", None, "member"), // DJs: their own sets
         ("GET", "/stats", None, "logs"),
         ("GET", "/stats/chart.svg", None, "logs"),
         ("GET", "/media", None, "media"),

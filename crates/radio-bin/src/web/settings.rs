@@ -136,8 +136,9 @@ pub async fn get_settings(
     Ok(Json(json!({"settings": hide(v), "read_only": !writable})))
 }
 
-/// `PATCH /api/stations/{station}[/settings]`: the keys given replace the station's (a
-/// `null` removes one); lists (`output`, `dj`, ...) are replaced whole.
+/// `PATCH /api/stations/{station}[/settings]`: a JSON merge patch (RFC 7386) of the
+/// station's keys — a key given replaces the station's, `null` removes it, an object
+/// (`live`) is merged key by key, lists (`output`, `dj`, ...) are replaced whole.
 pub async fn patch_settings(
     State(web): State<Arc<Web>>,
     caller: Caller,
@@ -149,19 +150,32 @@ pub async fn patch_settings(
     let Json(changes) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (mut v, _) = current(&web, &a, &station).await?;
     let old = v.clone();
-    let obj = v.as_object_mut().expect("settings are an object");
-    for (k, val) in changes {
-        if val.is_null() {
-            obj.remove(&k);
-        } else {
-            obj.insert(k, val);
-        }
-    }
+    merge_patch(&mut v, Value::Object(changes));
     for list in ["dj", "upstream"] {
         restore_list_secrets(&mut v, &old, list);
     }
     let v = apply(&web, &caller, a, &station, v).await?;
     Ok(Json(json!({"settings": v})))
+}
+
+/// RFC 7386: objects merge key by key, `null` removes, anything else replaces.
+fn merge_patch(target: &mut Value, patch: Value) {
+    match patch {
+        Value::Object(changes) => {
+            if !target.is_object() {
+                *target = Value::Object(Map::new());
+            }
+            let obj = target.as_object_mut().expect("made an object above");
+            for (k, v) in changes {
+                if v.is_null() {
+                    obj.remove(&k);
+                } else {
+                    merge_patch(obj.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        other => *target = other,
+    }
 }
 
 /// Secrets of list items sent back hidden are kept (items matched by position).
@@ -370,6 +384,21 @@ pub async fn delete_item(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_patch_merges_objects_and_replaces_lists() {
+        let mut v = json!({"name": "a", "live": {"mount": "/a-live", "record": "sets"},
+                           "output": [{"mount": "/a.mp3"}, {"mount": "/a.opus"}], "genre": "x"});
+        merge_patch(
+            &mut v,
+            json!({"live": {"mount": "/b-live"}, "output": [{"mount": "/b.mp3"}], "genre": null}),
+        );
+        assert_eq!(
+            v,
+            json!({"name": "a", "live": {"mount": "/b-live", "record": "sets"},
+                             "output": [{"mount": "/b.mp3"}]})
+        );
+    }
 
     #[test]
     fn secrets_are_hidden_and_kept_when_sent_back_hidden() {
