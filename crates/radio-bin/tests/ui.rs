@@ -249,6 +249,26 @@ fn an_owner_logs_in_uploads_schedules_and_watches_a_dj_go_live_on_the_dashboard(
     );
     let duration = b.eval("[...document.querySelectorAll('#tracks tbody tr')].find(r => r.innerText.includes('Browser Song')).children[3].innerText");
     assert_eq!(duration, "0:04");
+    // Its tags edited in place (written into the file, read back by the indexer).
+    let row = "[...document.querySelectorAll('#tracks tbody tr:not(.edit)')].find(r => r.innerText.includes('Browser Song'))";
+    b.eval(&format!("{row}.querySelector('[data-toggle]').click()"));
+    b.wait(
+        "the tag form",
+        &format!(
+            "!document.querySelector({row}.querySelector('[data-toggle]').dataset.toggle).hidden"
+        ),
+        long,
+    );
+    b.eval(&format!(
+        "(() => {{ const f = document.querySelector({row}.querySelector('[data-toggle]').dataset.toggle + ' form'); \
+         f.querySelector('[name=title]').value = 'Renamed Song'; f.querySelector('[name=album]').value = 'Live Album'; \
+         f.querySelector('[type=submit]').click(); return true; }})()"
+    ));
+    b.wait(
+        "the new tags in the list",
+        "[...document.querySelectorAll('#tracks tbody tr:not(.edit)')].some(r => r.innerText.includes('Renamed Song') && r.innerText.includes('Live Album'))",
+        long,
+    );
 
     // Schedule a show of it two days from now: in the list and in the week view.
     b.goto(&format!("{base}/ui/stations/web/schedule"));

@@ -37,9 +37,12 @@ function say(el, text, bad) {
 }
 
 // Form fields to JSON: "a.b" and "a.0.b" nest; "x[]" collects a list; number inputs and
-// data-type="number" lists give numbers; checkboxes give booleans; empty fields are left out.
+// data-type="number" lists give numbers; checkboxes give booleans; empty fields are left out
+// (unless the form says data-send-empty).
 function formJson(form) {
   const out = {};
+  // data-send-empty: an emptied text field is sent as "" (a tag to remove).
+  const sendEmpty = "sendEmpty" in form.dataset;
   const set = (path, value) => {
     const keys = path.split(".");
     let o = out;
@@ -64,7 +67,7 @@ function formJson(form) {
       continue;
     }
     if (el.type === "checkbox") { set(el.name, el.checked); continue; }
-    if (el.value === "") continue;
+    if (el.value === "" && !(sendEmpty && el.type !== "number")) continue;
     if (el.type === "number") { set(el.name, Number(el.value)); continue; }
     if (el.dataset.type === "datetime") { set(el.name, new Date(el.value).toISOString()); continue; }
     set(el.name, el.value);
@@ -75,7 +78,9 @@ function formJson(form) {
 function after(el, data) {
   let then = el.dataset.then;
   if (then && data) then = then.replace(/\{(\w+)\}/g, (_, k) => encodeURIComponent(data[k] || ""));
-  if (then) location.href = then; else if (!("stay" in el.dataset)) location.reload();
+  const go = () => { if (then) location.href = then; else if (!("stay" in el.dataset)) location.reload(); };
+  // A tag edit is read back by the indexer first: a moment before the page shows it.
+  if (el.dataset.delay) setTimeout(go, Number(el.dataset.delay)); else go();
 }
 
 document.addEventListener("submit", async (ev) => {
@@ -162,7 +167,13 @@ function upload(form) {
 }
 
 document.addEventListener("click", async (ev) => {
-  const el = ev.target.closest("[data-action],[data-edit-tags],[data-kick],[data-request]");
+  const toggle = ev.target.closest("[data-toggle]");
+  if (toggle) {
+    const target = document.querySelector(toggle.dataset.toggle);
+    if (target) target.hidden = !target.hidden;
+    return;
+  }
+  const el = ev.target.closest("[data-action],[data-kick],[data-request]");
   if (!el) return;
   if (el.dataset.confirm && !confirm(el.dataset.confirm)) return;
   try {
@@ -171,15 +182,6 @@ document.addEventListener("click", async (ev) => {
       const data = await api(method, url);
       say(el.closest("section,form,td") || el, "Done.", false);
       after(el, data);
-    } else if (el.dataset.editTags) {
-      const body = {};
-      for (const k of ["title", "artist", "album"]) {
-        const v = prompt(k[0].toUpperCase() + k.slice(1), el.dataset[k] || "");
-        if (v === null) return;
-        body[k] = v;
-      }
-      await api("PATCH", el.dataset.editTags, body);
-      setTimeout(() => location.reload(), 800);
     } else if (el.dataset.kick) {
       const who = el.dataset.user;
       if (!who || !confirm("Kick " + who + "?")) return;
@@ -196,7 +198,7 @@ document.addEventListener("input", (ev) => {
   const el = ev.target;
   if (el.dataset.filter) {
     const words = el.value.toLowerCase().split(/\s+/).filter(Boolean);
-    for (const row of document.querySelectorAll(el.dataset.filter + " tbody tr")) {
+    for (const row of document.querySelectorAll(el.dataset.filter + " tbody tr:not(.edit)")) {
       const text = row.textContent.toLowerCase();
       row.hidden = !words.every(w => text.includes(w));
     }

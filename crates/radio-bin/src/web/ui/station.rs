@@ -197,10 +197,24 @@ async fn media(
                             td { (t.analysis.as_ref().and_then(|a| a.loudness).map(|l| format!("{l:.1} LUFS")).unwrap_or_default()) }
                             td.status { @if ok { "ok" } @else { span.bad title=(match &t.status { radio_store::Status::Failed(r) => r.clone(), _ => String::new() }) { "failed: " (match &t.status { radio_store::Status::Failed(r) => r.clone(), _ => String::new() }) } } }
                             td.actions {
-                                button type="button" data-edit-tags={"/api/stations/" (station) "/media/" (t.id)}
-                                    data-title=(t.tags.title.clone().unwrap_or_default()) data-artist=(t.tags.artist.clone().unwrap_or_default())
-                                    data-album=(t.tags.album.clone().unwrap_or_default()) { "Edit" }
+                                button type="button" data-toggle={"#edit-" (t.id)} { "Edit" }
                                 button.danger type="button" data-action={"DELETE /api/stations/" (station) "/media/" (t.id)} data-confirm="Delete this file?" { "Delete" }
+                            }
+                        }
+                        tr.edit id={"edit-" (t.id)} hidden {
+                            td colspan="7" {
+                                form data-api={"PATCH /api/stations/" (station) "/media/" (t.id)} data-delay="600" data-send-empty {
+                                    (csrf_field(&page))
+                                    div.row {
+                                        label { "Title" input name="title" value=(t.tags.title.clone().unwrap_or_default()); }
+                                        label { "Artist" input name="artist" value=(t.tags.artist.clone().unwrap_or_default()); }
+                                        label { "Album" input name="album" value=(t.tags.album.clone().unwrap_or_default()); }
+                                        label { "Genre" input name="genre" value=(t.tags.genre.clone().unwrap_or_default()); }
+                                        label { "Year" input name="year" type="number" value=[t.tags.year]; }
+                                    }
+                                    button type="submit" { "Save tags (into the file)" }
+                                    p.msg {}
+                                }
                             }
                         }
                     }
@@ -247,41 +261,85 @@ async fn playlists(
                     summary { b { (p.name) } " · " (format!("{:?}", p.order).to_lowercase()) " · weight " (p.weight) " · " (format!("{:?}", p.rotation)) " · " (p.tracks.len()) " tracks"
                         @if let Some(s) = &p.schedule { " · " (s.days.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",")) " " (s.start.format("%H:%M")) "–" (s.end.format("%H:%M")) } }
                     ol { @for t in &p.tracks { li { (title_of(*t)) } } }
+                    (playlist_form(&page, &station, &tracks, Some((*id, p))))
                     button.danger type="button" data-action={"DELETE /api/stations/" (station) "/playlists/" (id)} data-confirm="Delete this playlist?" { "Delete" }
                 }
             }
         }
         section.card.wide {
             h2 { "New playlist" }
-            form data-api={"POST /api/stations/" (station) "/playlists"} {
-                (csrf_field(&page))
-                div.row {
-                    label { "Name" input name="name" required; }
-                    label { "Order" select name="order" { option { "random" } option { "shuffle" } option { "sequential" } } }
-                    label { "Weight" input name="weight" type="number" value="1" min="0"; }
-                }
-                div.row {
-                    label { "Rotation" select name="rotation" { option value="standard" { "standard (music)" } option value="every_n_songs" { "every n songs (stop set)" } option value="every_n_minutes" { "every n minutes" } option value="once_per_hour" { "once per hour at minute n" } } }
-                    label { "n" input name="n" type="number" value="0" min="0"; }
-                }
-                div.row {
-                    fieldset { legend { "Active days (with start and end)" }
-                        @for d in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] { label.check { input type="checkbox" name="days[]" value=(d); " " (d) } }
-                    }
-                    label { "Start" input name="start" type="time"; }
-                    label { "End" input name="end" type="time"; }
-                }
-                label { "Tracks" select name="tracks[]" multiple size="8" data-type="number" {
-                    @for t in tracks.iter().filter(|t| t.status == radio_store::Status::Ok) {
-                        option value=(t.id) { (t.tags.artist.clone().unwrap_or_default()) " – " (t.tags.title.clone().unwrap_or_default()) }
-                    }
-                } }
-                button type="submit" { "Make playlist" }
-                p.msg {}
-            }
+            (playlist_form(&page, &station, &tracks, None))
         }
     };
     Ok(frame(&page, &a, "playlists", body))
+}
+
+/// The form that makes a playlist, or changes `existing`.
+fn playlist_form(
+    page: &Page,
+    station: &str,
+    tracks: &[radio_store::Track],
+    existing: Option<(i64, &radio_sched::autodj::rules::Playlist)>,
+) -> Markup {
+    use radio_sched::autodj::rules::{Order, Rotation};
+    let p = existing.map(|(_, p)| p);
+    let api = match existing {
+        Some((id, _)) => format!("PUT /api/stations/{station}/playlists/{id}"),
+        None => format!("POST /api/stations/{station}/playlists"),
+    };
+    let order = p.map_or(Order::Random, |p| p.order);
+    let (rotation, n) = match p.map_or(Rotation::Standard, |p| p.rotation) {
+        Rotation::Standard => ("standard", 0),
+        Rotation::EveryNSongs(n) => ("every_n_songs", n),
+        Rotation::EveryNMinutes(n) => ("every_n_minutes", n),
+        Rotation::OncePerHour(n) => ("once_per_hour", n),
+    };
+    let schedule = p.and_then(|p| p.schedule.as_ref());
+    let days: Vec<String> = schedule
+        .map(|s| {
+            s.days
+                .iter()
+                .map(|d| d.to_string().to_lowercase())
+                .collect()
+        })
+        .unwrap_or_default();
+    let chosen = |id: i64| p.is_some_and(|p| p.tracks.contains(&(id as u64)));
+    html! {
+        form data-api=(api) {
+            (csrf_field(page))
+            div.row {
+                label { "Name" input name="name" required value=[p.map(|p| p.name.clone())]; }
+                label { "Order" select name="order" {
+                    @for (v, o) in [("random", Order::Random), ("shuffle", Order::Shuffle), ("sequential", Order::Sequential)] {
+                        option value=(v) selected[o == order] { (v) }
+                    }
+                } }
+                label { "Weight" input name="weight" type="number" value=(p.map_or(1, |p| p.weight)) min="0"; }
+            }
+            div.row {
+                label { "Rotation" select name="rotation" {
+                    @for (v, label) in [("standard", "standard (music)"), ("every_n_songs", "every n songs (stop set)"), ("every_n_minutes", "every n minutes"), ("once_per_hour", "once per hour at minute n")] {
+                        option value=(v) selected[v == rotation] { (label) }
+                    }
+                } }
+                label { "n" input name="n" type="number" value=(n) min="0"; }
+            }
+            div.row {
+                fieldset { legend { "Active days (with start and end)" }
+                    @for d in ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] { label.check { input type="checkbox" name="days[]" value=(d) checked[days.iter().any(|x| x == d)]; " " (d) } }
+                }
+                label { "Start" input name="start" type="time" value=[schedule.map(|s| s.start.format("%H:%M").to_string())]; }
+                label { "End" input name="end" type="time" value=[schedule.map(|s| s.end.format("%H:%M").to_string())]; }
+            }
+            label { "Tracks" select name="tracks[]" multiple size="8" data-type="number" {
+                @for t in tracks.iter().filter(|t| t.status == radio_store::Status::Ok) {
+                    option value=(t.id) selected[chosen(t.id)] { (t.tags.artist.clone().unwrap_or_default()) " – " (t.tags.title.clone().unwrap_or_default()) }
+                }
+            } }
+            button type="submit" { @if existing.is_some() { "Save playlist" } @else { "Make playlist" } }
+            p.msg {}
+        }
+    }
 }
 
 async fn schedule(
@@ -390,11 +448,25 @@ async fn djs(
     let (settings, writable) = crate::web::settings::current(&web, &a, &station).await?;
     let settings = crate::web::settings::hide(settings);
     let me = page.user.username.clone();
-    let list: Vec<Value> = settings
+    let mut all: Vec<Value> = settings
         .get("dj")
         .and_then(Value::as_array)
         .cloned()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // Accounts the gate has from elsewhere (the demo's DJ, the source password's user).
+    if let Some(g) = &a.running.gate {
+        for acc in g.accounts() {
+            let known = all.iter().any(|d| {
+                d.get("user")
+                    .and_then(Value::as_str)
+                    .is_some_and(|u| u.eq_ignore_ascii_case(&acc.user))
+            });
+            if !known {
+                all.push(serde_json::json!({"user": acc.user, "password": "********"}));
+            }
+        }
+    }
+    let list: Vec<Value> = all
         .into_iter()
         .filter(|d| {
             manage
@@ -409,6 +481,18 @@ async fn djs(
         .unwrap_or("127.0.0.1:8000");
     let (host, port) = host_header.rsplit_once(':').unwrap_or((host_header, "80"));
     let live = a.running.gate.as_ref().map(|g| g.mount().to_string());
+    let store = web.store.clone();
+    let s = station.clone();
+    let now = chrono::Utc::now().timestamp();
+    let bans = tokio::task::spawn_blocking(move || store.bans(&s, now)).await??;
+    let ban_of = |user: &str| {
+        bans.iter()
+            .find(|(u, _)| u.eq_ignore_ascii_case(user))
+            .map(|(_, until)| match until {
+                Some(t) => format!("banned until {}", fmt_time(*t)),
+                None => "banned".to_string(),
+            })
+    };
     let sc_port = a.running.spec.live.as_ref().and_then(|l| l.shoutcast_port);
     let body = html! {
         @if let Some(mount) = &live {
@@ -433,7 +517,7 @@ async fn djs(
         section.card.wide {
             h2 { @if manage { "DJs" } @else { "My DJ settings" } }
             div.scroll { table #djs {
-                thead { tr { th { "User" } th { "Password" } th { "Stream key" } th { "Title on air" } th { "Calendar" } th {} } }
+                thead { tr { th { "User" } th { "Password" } th { "Stream key" } th { "Title on air" } th { "Calendar" } th { "Ban" } th {} } }
                 tbody {
                     @for d in &list {
                         @let user = d.get("user").and_then(Value::as_str).unwrap_or("").to_string();
@@ -443,9 +527,14 @@ async fn djs(
                             td { (d.get("stream_key").and_then(Value::as_str).unwrap_or("—")) }
                             td { (d.get("title").and_then(Value::as_str).unwrap_or("")) }
                             td { (d.get("calendar").and_then(Value::as_str).unwrap_or("any time")) }
+                            td { @if let Some(b) = ban_of(&user) { span.bad { (b) } } @else { "—" } }
                             td.actions {
                                 @if a.can("ban") && live.is_some() {
-                                    button type="button" data-action={"POST /api/stations/" (station) "/djs/" (user) "/ban"} data-confirm={"Ban " (user) "?"} { "Ban" }
+                                    @if ban_of(&user).is_some() {
+                                        button type="button" data-action={"DELETE /api/stations/" (station) "/djs/" (user) "/ban"} { "Unban" }
+                                    } @else {
+                                        button type="button" data-action={"POST /api/stations/" (station) "/djs/" (user) "/ban"} data-confirm={"Ban " (user) " from going live (and disconnect them)?"} { "Ban" }
+                                    }
                                 }
                                 @if manage && writable {
                                     button.danger type="button" data-action={"DELETE /api/stations/" (station) "/djs/" (user)} data-confirm={"Remove " (user) "?"} { "Remove" }
