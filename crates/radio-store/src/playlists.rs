@@ -69,27 +69,64 @@ fn parse_days(s: &str) -> Vec<Weekday> {
         .collect()
 }
 
+/// A playlist's rules as the `playlists` columns hold them.
+struct Rules {
+    order: &'static str,
+    rotation: &'static str,
+    n: u32,
+    days: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+}
+
+impl Rules {
+    fn of(p: &Playlist) -> Rules {
+        let (rotation, n) = rotation_parts(p.rotation);
+        let s = p.schedule.as_ref();
+        Rules {
+            order: order_str(p.order),
+            rotation,
+            n,
+            days: s.map(|s| days_str(&s.days)),
+            start: s.map(|s| s.start.format("%H:%M").to_string()),
+            end: s.map(|s| s.end.format("%H:%M").to_string()),
+        }
+    }
+}
+
+/// Puts `tracks` (those of `station`) into a playlist, in order.
+fn insert_tracks(
+    tx: &rusqlite::Transaction<'_>,
+    db: &std::path::Path,
+    station: StationId,
+    playlist: PlaylistId,
+    tracks: &[u64],
+) -> Result<()> {
+    let mut st = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO playlist_tracks (playlist_id, track_id, position) \
+             SELECT ?1, id, ?3 FROM tracks WHERE id = ?2 AND station_id = ?4",
+        )
+        .db(db)?;
+    for (pos, track) in tracks.iter().enumerate() {
+        st.execute(params![playlist, *track as TrackId, pos as i64, station])
+            .db(db)?;
+    }
+    Ok(())
+}
+
 impl Store {
     /// Creates a playlist (its `tracks` included) and returns its id.
     pub fn create_playlist(&self, station: StationId, playlist: &Playlist) -> Result<PlaylistId> {
         let db = self.path().to_path_buf();
         let p = playlist.clone();
         self.write(move |tx| {
-            let (rotation, n) = rotation_parts(p.rotation);
-            let schedule = p.schedule.as_ref();
+            let r = Rules::of(&p);
             let inserted = tx.execute(
                 "INSERT INTO playlists (station_id, name, play_order, weight, rotation, rotation_n, \
                  days, start_time, end_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
-                    station,
-                    p.name,
-                    order_str(p.order),
-                    p.weight,
-                    rotation,
-                    n,
-                    schedule.map(|s| days_str(&s.days)),
-                    schedule.map(|s| s.start.format("%H:%M").to_string()),
-                    schedule.map(|s| s.end.format("%H:%M").to_string()),
+                    station, p.name, r.order, p.weight, r.rotation, r.n, r.days, r.start, r.end
                 ],
             );
             if let Err(rusqlite::Error::SqliteFailure(e, _)) = &inserted
@@ -99,14 +136,7 @@ impl Store {
             }
             inserted.db(&db)?;
             let id = tx.last_insert_rowid();
-            for (pos, track) in p.tracks.iter().enumerate() {
-                tx.execute(
-                    "INSERT OR IGNORE INTO playlist_tracks (playlist_id, track_id, position) \
-                     SELECT ?1, id, ?3 FROM tracks WHERE id = ?2 AND station_id = ?4",
-                    params![id, *track as TrackId, pos as i64, station],
-                )
-                .db(&db)?;
-            }
+            insert_tracks(tx, &db, station, id, &p.tracks)?;
             Ok(id)
         })
     }
@@ -202,23 +232,13 @@ impl Store {
         let db = self.path().to_path_buf();
         let p = playlist.clone();
         self.write(move |tx| {
-            let (rotation, n) = rotation_parts(p.rotation);
-            let schedule = p.schedule.as_ref();
+            let r = Rules::of(&p);
             let updated = tx.execute(
                 "UPDATE playlists SET name = ?3, play_order = ?4, weight = ?5, rotation = ?6, \
                  rotation_n = ?7, days = ?8, start_time = ?9, end_time = ?10 \
                  WHERE id = ?1 AND station_id = ?2",
                 params![
-                    id,
-                    station,
-                    p.name,
-                    order_str(p.order),
-                    p.weight,
-                    rotation,
-                    n,
-                    schedule.map(|s| days_str(&s.days)),
-                    schedule.map(|s| s.start.format("%H:%M").to_string()),
-                    schedule.map(|s| s.end.format("%H:%M").to_string()),
+                    id, station, p.name, r.order, p.weight, r.rotation, r.n, r.days, r.start, r.end
                 ],
             );
             if let Err(rusqlite::Error::SqliteFailure(e, _)) = &updated
@@ -234,14 +254,7 @@ impl Store {
             }
             tx.execute("DELETE FROM playlist_tracks WHERE playlist_id = ?1", [id])
                 .db(&db)?;
-            for (pos, track) in p.tracks.iter().enumerate() {
-                tx.execute(
-                    "INSERT OR IGNORE INTO playlist_tracks (playlist_id, track_id, position) \
-                     SELECT ?1, id, ?3 FROM tracks WHERE id = ?2 AND station_id = ?4",
-                    params![id, *track as TrackId, pos as i64, station],
-                )
-                .db(&db)?;
-            }
+            insert_tracks(tx, &db, station, id, &p.tracks)?;
             Ok(true)
         })
     }

@@ -178,6 +178,27 @@ fn listener_key(ip: &str, user_agent: &str) -> i64 {
 }
 
 impl Store {
+    /// Runs `sql` once per row (`bind` gives it the row's values), all in one write
+    /// transaction; nothing to do for no rows.
+    fn insert_each<T: Send + 'static>(
+        &self,
+        rows: Vec<T>,
+        sql: &'static str,
+        bind: fn(&mut rusqlite::CachedStatement<'_>, &T) -> rusqlite::Result<usize>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let path = self.path().to_path_buf();
+        self.write(move |tx| {
+            let mut st = tx.prepare_cached(sql).db(&path)?;
+            for row in &rows {
+                bind(&mut st, row).db(&path)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Records listener sessions (one transaction).
     pub fn record_sessions(&self, sessions: Vec<ListenerSession>) -> Result<()> {
         if sessions.is_empty() {
@@ -225,47 +246,25 @@ impl Store {
     /// Records per-minute counts (a count already there for the mount and minute is
     /// replaced by the larger).
     pub fn record_minutes(&self, counts: Vec<MinuteCount>) -> Result<()> {
-        if counts.is_empty() {
-            return Ok(());
-        }
-        let path = self.path().to_path_buf();
-        self.write(move |tx| {
-            let mut st = tx
-                .prepare_cached(
-                    "INSERT INTO listener_minutes (mount, minute, station, listeners) \
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mount, minute) DO UPDATE \
-                     SET listeners = max(listeners, excluded.listeners)",
-                )
-                .db(&path)?;
-            for c in &counts {
-                st.execute(params![c.mount, c.minute, c.station, c.listeners])
-                    .db(&path)?;
-            }
-            Ok(())
-        })
+        self.insert_each(
+            counts,
+            "INSERT INTO listener_minutes (mount, minute, station, listeners) \
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (mount, minute) DO UPDATE \
+             SET listeners = max(listeners, excluded.listeners)",
+            |st, c| st.execute(params![c.mount, c.minute, c.station, c.listeners]),
+        )
     }
 
     /// Records per-minute station totals (the larger of a count already there and the new
     /// one is kept).
     pub fn record_station_minutes(&self, counts: Vec<StationMinute>) -> Result<()> {
-        if counts.is_empty() {
-            return Ok(());
-        }
-        let path = self.path().to_path_buf();
-        self.write(move |tx| {
-            let mut st = tx
-                .prepare_cached(
-                    "INSERT INTO station_minutes (station, minute, listeners) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (station, minute) DO UPDATE \
-                     SET listeners = max(listeners, excluded.listeners)",
-                )
-                .db(&path)?;
-            for c in &counts {
-                st.execute(params![c.station, c.minute, c.listeners])
-                    .db(&path)?;
-            }
-            Ok(())
-        })
+        self.insert_each(
+            counts,
+            "INSERT INTO station_minutes (station, minute, listeners) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (station, minute) DO UPDATE \
+             SET listeners = max(listeners, excluded.listeners)",
+            |st, c| st.execute(params![c.station, c.minute, c.listeners]),
+        )
     }
 
     /// A station's listeners from minute `from` to `to` (inclusive), in buckets of `step`
@@ -456,22 +455,11 @@ impl Store {
 
     /// Adds events to the log.
     pub fn record_events(&self, events: Vec<Event>) -> Result<()> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        let path = self.path().to_path_buf();
-        self.write(move |tx| {
-            let mut st = tx
-                .prepare_cached(
-                    "INSERT INTO events (at, station, kind, message) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .db(&path)?;
-            for e in &events {
-                st.execute(params![e.at, e.station, e.kind, e.message])
-                    .db(&path)?;
-            }
-            Ok(())
-        })
+        self.insert_each(
+            events,
+            "INSERT INTO events (at, station, kind, message) VALUES (?1, ?2, ?3, ?4)",
+            |st, e| st.execute(params![e.at, e.station, e.kind, e.message]),
+        )
     }
 
     /// The newest `limit` events of a station, newest first.

@@ -182,6 +182,14 @@ impl Store {
         })
     }
 
+    /// The tracks of the station called `name` (none when it has no rows yet).
+    pub fn station_tracks(&self, name: &str) -> Result<Vec<Track>> {
+        match self.station(name)? {
+            Some(id) => self.tracks(id),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// One track.
     pub fn track(&self, id: TrackId) -> Result<Option<Track>> {
         let path = self.path().to_path_buf();

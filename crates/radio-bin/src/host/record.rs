@@ -173,8 +173,10 @@ impl Writer {
         let Some(stations) = self.stations.upgrade() else {
             return;
         };
-        let by_mount: HashMap<String, String> = stations
-            .all()
+        // The stations are held for the in-memory part of the tick only: a station being
+        // stopped waits for its last holder.
+        let all = stations.all();
+        let by_mount: HashMap<String, String> = all
             .iter()
             .flat_map(|r| {
                 r.spec
@@ -192,11 +194,8 @@ impl Writer {
             self.station_peaks.clear();
             self.minute = minute;
         }
-        let mut totals: HashMap<String, i64> = stations
-            .all()
-            .iter()
-            .map(|r| (r.spec.name.clone(), 0))
-            .collect();
+        let mut totals: HashMap<String, i64> =
+            all.iter().map(|r| (r.spec.name.clone(), 0)).collect();
         for m in stations.server().stats().mounts {
             let peak = self.peaks.entry(m.path.clone()).or_insert(0);
             *peak = (*peak).max(m.listeners as i64);
@@ -210,8 +209,10 @@ impl Writer {
             let peak = self.station_peaks.entry(s).or_insert(0);
             *peak = (*peak).max(n);
         }
+        self.watch_stations(&all);
+        let names: Vec<String> = all.iter().map(|r| r.spec.name.clone()).collect();
+        drop(all);
         self.write_minute(&by_mount);
-        self.watch_stations(&stations);
         self.indexer_failures();
         for s in &mut self.sessions {
             s.station = by_mount.get(&s.mount).cloned();
@@ -237,9 +238,9 @@ impl Writer {
             // Yesterday's sessions summed up once, so month summaries stay quick.
             let day = 86_400_000;
             let yesterday = now_ms().div_euclid(day) - 1;
-            for r in stations.all() {
+            for name in &names {
                 let (from, to) = (yesterday * day, (yesterday + 1) * day - 1);
-                if let Err(e) = self.store.session_summary(&r.spec.name, from, to) {
+                if let Err(e) = self.store.session_summary(name, from, to) {
                     tracing::warn!("statistics: cannot sum up yesterday's sessions: {e}");
                 }
             }
@@ -276,8 +277,8 @@ impl Writer {
     }
 
     /// Upstreams failing or back, silence, restarts: logged when they change.
-    fn watch_stations(&mut self, stations: &Stations) {
-        for r in stations.all() {
+    fn watch_stations(&mut self, stations: &[Arc<super::Running>]) {
+        for r in stations {
             let name = r.spec.name.clone();
             let st = r.station.state();
             let seen = self.seen.entry(name.clone()).or_default();

@@ -53,6 +53,25 @@ pub struct Web {
     pub config_file: Option<std::path::PathBuf>,
 }
 
+impl Web {
+    /// The tracks of `station`, read off the reactor.
+    pub async fn station_tracks(
+        &self,
+        station: &str,
+    ) -> Result<Vec<radio_store::Track>, error::ApiError> {
+        let (store, s) = (self.store.clone(), station.to_string());
+        Ok(tokio::task::spawn_blocking(move || store.station_tracks(&s)).await??)
+    }
+
+    /// Waits until the sessions and events the recorder holds are in the store (a few
+    /// ms), so statistics and logs include them.
+    pub async fn flush_stats(&self) {
+        if let Some(r) = self.recorder.clone() {
+            let _ = tokio::task::spawn_blocking(move || r.flush()).await;
+        }
+    }
+}
+
 /// How long a browser session lasts.
 pub const SESSION_DAYS: i64 = 14;
 

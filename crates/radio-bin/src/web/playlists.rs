@@ -151,10 +151,25 @@ fn to_json(id: i64, p: &Playlist) -> Value {
     })
 }
 
-async fn station_id(web: &Web, station: &str) -> Result<i64, ApiError> {
+/// A change to a station's playlists by a caller with `playlists`: `f` runs on the store
+/// (off the reactor) with the station's id; then AutoDJ reloads and the audit log says
+/// who did `action`.
+async fn change<T: Send + 'static>(
+    web: &Web,
+    caller: &Caller,
+    station: &str,
+    action: &str,
+    detail: String,
+    f: impl FnOnce(&radio_store::Store, i64) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let a = access(web, caller, station).await?;
+    a.require("playlists")?;
     let store = web.store.clone();
     let s = station.to_string();
-    Ok(tokio::task::spawn_blocking(move || store.ensure_station(&s)).await??)
+    let done = tokio::task::spawn_blocking(move || f(&store, store.ensure_station(&s)?)).await??;
+    a.running.rescan();
+    audit(web, caller, station, action, Some(detail)).await;
+    Ok(done)
 }
 
 /// `GET /api/stations/{station}/playlists`.
@@ -165,9 +180,10 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let a = access(&web, &caller, &station).await?;
     a.require("playlists")?;
-    let id = station_id(&web, &station).await?;
     let store = web.store.clone();
-    let list = tokio::task::spawn_blocking(move || store.playlists(id)).await??;
+    let list =
+        tokio::task::spawn_blocking(move || store.playlists(store.ensure_station(&station)?))
+            .await??;
     Ok(Json(Value::Array(
         list.iter().map(|(id, p)| to_json(*id, p)).collect(),
     )))
@@ -187,22 +203,21 @@ pub async fn create(
     Path(station): Path<String>,
     body: Result<Json<PlaylistBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let a = access(&web, &caller, &station).await?;
-    a.require("playlists")?;
-    let p = body_of(body)?;
-    let sid = station_id(&web, &station).await?;
-    let store = web.store.clone();
-    let q = p.clone();
-    let id = tokio::task::spawn_blocking(move || store.create_playlist(sid, &q)).await??;
-    a.running.rescan();
-    audit(
+    // Checked after the caller's access: strangers learn nothing, not even of bad bodies.
+    let p = body_of(body);
+    let name = p.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let (id, p) = change(
         &web,
         &caller,
         &station,
         "playlist.create",
-        Some(p.name.clone()),
+        name,
+        move |s, sid| {
+            let p = p?;
+            Ok((s.create_playlist(sid, &p)?, p))
+        },
     )
-    .await;
+    .await?;
     Ok((StatusCode::CREATED, Json(to_json(id, &p))))
 }
 
@@ -213,24 +228,24 @@ pub async fn update(
     Path((station, id)): Path<(String, i64)>,
     body: Result<Json<PlaylistBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let a = access(&web, &caller, &station).await?;
-    a.require("playlists")?;
-    let p = body_of(body)?;
-    let sid = station_id(&web, &station).await?;
-    let store = web.store.clone();
-    let q = p.clone();
-    if !tokio::task::spawn_blocking(move || store.update_playlist(sid, id, &q)).await?? {
-        return Err(ApiError::not_found(format!("playlist {id}")));
-    }
-    a.running.rescan();
-    audit(
+    let p = body_of(body);
+    let name = p.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    let p = change(
         &web,
         &caller,
         &station,
         "playlist.update",
-        Some(p.name.clone()),
+        name,
+        move |s, sid| {
+            let p = p?;
+            if s.update_playlist(sid, id, &p)? {
+                Ok(p)
+            } else {
+                Err(ApiError::not_found(format!("playlist {id}")))
+            }
+        },
     )
-    .await;
+    .await?;
     Ok(Json(to_json(id, &p)))
 }
 
@@ -240,21 +255,20 @@ pub async fn delete(
     caller: Caller,
     Path((station, id)): Path<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    let a = access(&web, &caller, &station).await?;
-    a.require("playlists")?;
-    let sid = station_id(&web, &station).await?;
-    let store = web.store.clone();
-    if !tokio::task::spawn_blocking(move || store.delete_playlist(sid, id)).await?? {
-        return Err(ApiError::not_found(format!("playlist {id}")));
-    }
-    a.running.rescan();
-    audit(
+    change(
         &web,
         &caller,
         &station,
         "playlist.delete",
-        Some(id.to_string()),
+        id.to_string(),
+        move |s, sid| {
+            if s.delete_playlist(sid, id)? {
+                Ok(())
+            } else {
+                Err(ApiError::not_found(format!("playlist {id}")))
+            }
+        },
     )
-    .await;
+    .await?;
     Ok(Json(json!({"deleted": id})))
 }

@@ -397,15 +397,7 @@ async fn media(
 ) -> Result<Json<Value>, ApiError> {
     let a = access(&web, &caller, &station).await?;
     a.require("media")?;
-    let store = web.store.clone();
-    let tracks =
-        tokio::task::spawn_blocking(move || -> Result<Vec<radio_store::Track>, ApiError> {
-            match store.station(&station)? {
-                Some(id) => Ok(store.tracks(id)?),
-                None => Ok(Vec::new()),
-            }
-        })
-        .await??;
+    let tracks = web.station_tracks(&station).await?;
     let words: Vec<String> = query
         .q
         .unwrap_or_default()

@@ -112,13 +112,6 @@ fn minute_time(m: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(m * 60, 0).single().unwrap_or_default()
 }
 
-/// Statistics wait for what the recorder holds to be written (a few ms).
-async fn flush(web: &Web) {
-    if let Some(r) = web.recorder.clone() {
-        let _ = tokio::task::spawn_blocking(move || r.flush()).await;
-    }
-}
-
 /// `GET /api/stations/{station}/stats` (permission `logs`).
 pub async fn stats(
     State(web): State<Arc<Web>>,
@@ -130,7 +123,7 @@ pub async fn stats(
     let a = access(&web, &caller, &station).await?;
     a.require("logs")?;
     let range = q.range()?;
-    flush(&web).await;
+    web.flush_stats().await;
     let csv = q.format.as_deref() == Some("csv")
         || headers
             .get(header::ACCEPT)
@@ -257,7 +250,7 @@ pub async fn chart(
     let a = access(&web, &caller, &station).await?;
     a.require("logs")?;
     let range = q.range()?;
-    flush(&web).await;
+    web.flush_stats().await;
     let store = web.store.clone();
     let (from_min, to_min) = (range.from.timestamp() / 60, range.to.timestamp() / 60);
     let step = range.step_min;
@@ -386,7 +379,7 @@ pub async fn events(
         Err(refused) if a.is_owner() => return Err(refused),
         Err(_) => Some(format!("{} ", caller.user.username.to_lowercase())),
     };
-    flush(&web).await;
+    web.flush_stats().await;
     let store = web.store.clone();
     let list = tokio::task::spawn_blocking(move || store.events(&station, 500)).await??;
     Ok(axum::Json(json!(

@@ -149,16 +149,7 @@ async fn media(
     Path(station): Path<String>,
 ) -> Result<Markup, UiError> {
     let a = open(&web, &page, &station, Some("media")).await?;
-    let store = web.store.clone();
-    let s = station.clone();
-    let tracks =
-        tokio::task::spawn_blocking(move || -> Result<Vec<radio_store::Track>, ApiError> {
-            Ok(match store.station(&s)? {
-                Some(id) => store.tracks(id)?,
-                None => Vec::new(),
-            })
-        })
-        .await??;
+    let tracks = web.station_tracks(&station).await?;
     let can_upload = !a.running.spec.media.is_empty();
     let body = html! {
         @if can_upload {
@@ -355,16 +346,7 @@ async fn schedule(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .shows();
-    let store = web.store.clone();
-    let s = station.clone();
-    let tracks =
-        tokio::task::spawn_blocking(move || -> Result<Vec<radio_store::Track>, ApiError> {
-            Ok(match store.station(&s)? {
-                Some(id) => store.tracks(id)?,
-                None => Vec::new(),
-            })
-        })
-        .await??;
+    let tracks = web.station_tracks(&station).await?;
     let configured: Vec<Value> = settings
         .get("show")
         .and_then(Value::as_array)
@@ -763,9 +745,7 @@ async fn logs(
     Path(station): Path<String>,
 ) -> Result<Markup, UiError> {
     let a = open(&web, &page, &station, Some("logs")).await?;
-    if let Some(r) = web.recorder.clone() {
-        let _ = tokio::task::spawn_blocking(move || r.flush()).await;
-    }
+    web.flush_stats().await;
     let store = web.store.clone();
     let s = station.clone();
     let (events, audit) = tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
@@ -803,9 +783,7 @@ async fn stats(
     Path(station): Path<String>,
 ) -> Result<Markup, UiError> {
     let a = open(&web, &page, &station, Some("logs")).await?;
-    if let Some(r) = web.recorder.clone() {
-        let _ = tokio::task::spawn_blocking(move || r.flush()).await;
-    }
+    web.flush_stats().await;
     let store = web.store.clone();
     let s = station.clone();
     let now = chrono::Utc::now().timestamp_millis();
