@@ -120,7 +120,8 @@ fn start(name: &str) -> (Running, u16) {
 }
 
 fn start_with(name: &str, extra: &[&str]) -> (Running, u16) {
-    let dir = temp_dir(name);
+    // Kept while the server runs; the next run sweeps it.
+    let dir = temp_dir(name).keep();
     let port = free_port();
     let child = Command::new(BIN)
         .args(["--port", &port.to_string()])

@@ -18,7 +18,7 @@ fn bin() -> Command {
     static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut c = Command::new(BIN);
-    c.current_dir(temp_dir(&format!("cwd-{n}")));
+    c.current_dir(temp_dir(&format!("cwd-{n}")).keep());
     c
 }
 

@@ -25,12 +25,76 @@ pub fn free_port() -> u16 {
     }
 }
 
-/// A fresh temporary folder for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A fresh temporary folder for one test, removed when the returned guard is dropped.
+/// Folders left by runs that were killed (or kept with [`Scratch::keep`]) are swept the
+/// first time a later run asks for one, so repeated runs never fill the disk.
+pub fn temp_dir(name: &str) -> Scratch {
+    static SWEEP: std::sync::Once = std::sync::Once::new();
+    SWEEP.call_once(|| sweep_dead_runs("radiopoint-bin-"));
     let d = std::env::temp_dir().join(format!("radiopoint-bin-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
+}
+
+/// A temporary folder, removed with everything in it on drop.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    /// The path, without removing the folder at the end of the test (the next run sweeps it).
+    pub fn keep(self) -> PathBuf {
+        let p = self.0.clone();
+        std::mem::forget(self);
+        p
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes `{prefix}{pid}-…` entries in the temp folder whose process is gone.
+pub fn sweep_dead_runs(prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        let pid: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if pid.is_empty() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let p = e.path();
+        let _ = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else {
+            std::fs::remove_file(&p)
+        };
+    }
 }
 
 /// 16-bit stereo 48 kHz WAV: `seconds` of a sine at `freq`, at −12 dBFS.

@@ -2,12 +2,28 @@
 
 use std::path::{Path, PathBuf};
 
-/// A temporary directory for one test.
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A temporary directory for one test, removed when the returned guard is dropped.
+pub fn temp_dir(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("radio-core-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
+}
+
+/// A temporary directory, removed with everything in it on drop.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A sine of `freq` Hz at `amp` on every channel (channel k phase-shifted by k·0.1 rad).
