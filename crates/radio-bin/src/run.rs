@@ -130,6 +130,7 @@ async fn serve(cfg: config::Resolved, demo: bool, media: Vec<PathBuf>) -> anyhow
         metrics_token: cfg.metrics_token.clone(),
         data_dir: data_dir(&cfg, &store),
         max_upload: cfg.max_upload,
+        import_private: cfg.import_private,
         recorder: Some(recorder.clone()),
         config_file: cfg.file.clone(),
     });

@@ -146,11 +146,11 @@ fn start_config(config: &std::path::Path, port: u16) -> Running {
     up(child, port)
 }
 
-/// Waits (bounded) until the server accepts connections on `port`.
+/// Waits (bounded) until radiopoint answers on `port`.
 fn up(child: std::process::Child, port: u16) -> Running {
     let running = Running(child);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !common::serves(port) {
         assert!(Instant::now() < deadline, "radiopoint did not come up");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -1197,6 +1197,38 @@ fn uploads_land_in_the_station_folder_get_indexed_edited_and_deleted_and_nothing
     }
     assert!(!music.join("Mine.wav").exists());
 
+    // Imports never reach the server's own network unless the config allows it: refused
+    // before any connection (nothing listens on these ports).
+    for url in [
+        "http://127.0.0.1:9/x.wav",
+        "http://localhost:9/x.wav",
+        "http://[::1]:9/x.wav",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/x.wav",
+        "http://[::ffff:192.168.1.1]/x.wav",
+    ] {
+        let r = call(
+            port,
+            "POST",
+            "/api/stations/rock/media/import",
+            &admin,
+            Some(json!({ "url": url })),
+        );
+        assert_eq!(r.status, 403, "{url}: {}", r.json);
+        assert!(
+            r.json["error"]
+                .as_str()
+                .unwrap()
+                .contains("not a public address")
+                && r.json["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("import_private_addresses"),
+            "{}",
+            r.json
+        );
+    }
+
     // Uploads are in the audit log with who made them.
     let r = call(port, "GET", "/api/stations/rock/logs", &admin, None);
     let audit = r.json["audit"].as_array().unwrap();
@@ -1209,6 +1241,23 @@ fn uploads_land_in_the_station_folder_get_indexed_edited_and_deleted_and_nothing
             r.json
         );
     }
+}
+
+/// Answers one request on a fresh port with a 302 to `location`; returns the URL.
+fn serve_redirect(location: &str) -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/go", l.local_addr().unwrap());
+    let head = format!(
+        "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = l.accept() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(head.as_bytes());
+        }
+    });
+    url
 }
 
 /// Serves `body` with `kind` to one request on a fresh port; returns the URL.
@@ -1239,8 +1288,8 @@ fn tracks_are_imported_from_a_url_with_the_upload_checks() {
     std::fs::write(
         dir.join("radiopoint.toml"),
         format!(
-            "[server]\nport = {port}\n[[station]]\nname = \"rock\"\nmedia = [\"music\"]\n\
-             [[station.output]]\nmount = \"/rock.mp3\"\n"
+            "[server]\nport = {port}\nimport_private_addresses = true\n[[station]]\n\
+             name = \"rock\"\nmedia = [\"music\"]\n[[station.output]]\nmount = \"/rock.mp3\"\n"
         ),
     )
     .unwrap();
@@ -1261,6 +1310,22 @@ fn tracks_are_imported_from_a_url_with_the_upload_checks() {
         l.iter()
             .any(|t| t["title"] == "Tune" && t["artist"] == "Far Away" && t["status"] == "ok")
     });
+    // Redirects are followed (each hop checked); the name comes from where they end; a
+    // redirect to something other than HTTP is refused.
+    let target = serve_once("/files/Moved%20-%20Here.wav", "audio/wav", wav.clone());
+    let url = serve_redirect(&target);
+    let r = call(port, "POST", imp, &admin, Some(json!({"url": url})));
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(std::fs::read(music.join("Moved - Here.wav")).unwrap(), wav);
+    let url = serve_redirect("file:///etc/passwd");
+    let r = call(port, "POST", imp, &admin, Some(json!({"url": url})));
+    assert_eq!(r.status, 502, "{}", r.json);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("not an http"),
+        "{}",
+        r.json
+    );
+
     // Not audio; a name that would leave the folder; not HTTP.
     let url = serve_once("/doc", "application/pdf", b"%PDF-1.4".to_vec());
     let r = call(port, "POST", imp, &admin, Some(json!({"url": url})));
@@ -2093,6 +2158,60 @@ fn playlists_are_made_changed_and_deleted_with_their_rules() {
         "{}",
         r.json
     );
+    // Bulk edits: out by id, in by a search (as the media list's), in by ids (those
+    // already in stay put), never a track of another library.
+    let id_of = |word: &str| {
+        tracks
+            .iter()
+            .find(|t| t["path"].as_str().unwrap().contains(word))
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (one, two) = (id_of("One"), id_of("Two"));
+    let bulk = format!("{url}/{id}/tracks");
+    for (body, want, added, removed) in [
+        (json!({"remove": [ids[1]]}), json!([]), 0, 1),
+        (json!({"add_matching": "a ONE"}), json!([one]), 1, 0),
+        (json!({"add": [two, one]}), json!([one, two]), 1, 0),
+        (json!({"add_matching": ""}), json!([one, two]), 0, 0),
+        (
+            json!({"remove": [one], "add": [one]}),
+            json!([two, one]),
+            1,
+            1,
+        ),
+    ] {
+        let r = call(port, "POST", &bulk, &admin, Some(body.clone()));
+        assert_eq!(r.status, 200, "{body}: {}", r.json);
+        assert_eq!(
+            (
+                r.json["tracks"].clone(),
+                r.json["added"].as_i64(),
+                r.json["removed"].as_i64()
+            ),
+            (want, Some(added), Some(removed)),
+            "{body}: {}",
+            r.json
+        );
+    }
+    let r = call(port, "GET", url, &admin, None);
+    assert_eq!(r.json[0]["tracks"], json!([two, one]), "{}", r.json);
+    let r = call(port, "POST", &bulk, &admin, Some(json!({"add": [999999]})));
+    assert_eq!(r.status, 400, "{}", r.json);
+    assert!(
+        r.json["error"].as_str().unwrap().contains("track 999999"),
+        "{}",
+        r.json
+    );
+    let r = call(
+        port,
+        "POST",
+        &format!("{url}/999999/tracks"),
+        &admin,
+        Some(json!({"add": [one]})),
+    );
+    assert_eq!(r.status, 404, "{}", r.json);
     // Mistakes are named.
     for (body, key) in [
         (json!({"name": "x", "order": "alphabetical"}), "order"),
@@ -2220,6 +2339,12 @@ fn every_station_route_checks_every_role() {
         ("GET", "/playlists", None, "playlists"),
         ("POST", "/playlists", Some(json!({"name": ""})), "playlists"),
         ("DELETE", "/playlists/999999", None, "playlists"),
+        (
+            "POST",
+            "/playlists/999999/tracks",
+            Some(json!({"remove": [1]})),
+            "playlists",
+        ),
         ("GET", "/shows", None, "schedule"),
         (
             "POST",

@@ -26,7 +26,9 @@ fn bin() -> Command {
 fn http_get(port: u16, path: &str, extra: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+        if common::serves(port)
+            && let Ok(mut s) = TcpStream::connect(("127.0.0.1", port))
+        {
             s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
             s.write_all(format!("GET {path} HTTP/1.0\r\n{extra}\r\n").as_bytes())
                 .unwrap();

@@ -270,6 +270,38 @@ fn an_owner_logs_in_uploads_schedules_and_watches_a_dj_go_live_on_the_dashboard(
         long,
     );
 
+    // A playlist, then the track ticked into it on the library page (one request for all
+    // ticked tracks); the playlist page lists it.
+    b.goto(&format!("{base}/ui/stations/web/playlists"));
+    b.fill_and_submit(
+        "form[data-api='POST /api/stations/web/playlists']",
+        &[("name", "Browser List")],
+    );
+    b.wait(
+        "the new playlist",
+        "document.querySelector('details summary') && document.querySelector('details summary').innerText.includes('Browser List')",
+        long,
+    );
+    b.goto(&format!("{base}/ui/stations/web/media"));
+    b.wait("the bulk form", "!!document.querySelector('#bulk')", long);
+    b.eval("window.marker = 7");
+    b.eval(
+        "[...document.querySelectorAll('#tracks tbody tr:not(.edit)')].find(r => r.innerText.includes('Renamed Song'))\
+         .querySelector('input[name=\"add[]\"]').click(); \
+         document.querySelector('#bulk [type=submit]').click(); true",
+    );
+    b.wait(
+        "the library page reloaded after adding",
+        "window.marker === undefined && document.readyState === 'complete'",
+        long,
+    );
+    b.goto(&format!("{base}/ui/stations/web/playlists"));
+    b.wait(
+        "the ticked track in the playlist",
+        "document.querySelector('details ol').textContent.includes('Renamed Song')",
+        long,
+    );
+
     // Schedule a show of it two days from now: in the list and in the week view.
     b.goto(&format!("{base}/ui/stations/web/schedule"));
     let when = b.eval(
@@ -462,7 +494,8 @@ fn a_page_with_audio_is_imported_through_yt_dlp() {
     let site_port = serve_dir(site);
     let rp = start_radiopoint(
         &dir,
-        "[[station]]\nname = \"web\"\nmedia = [\"music\"]\n[[station.output]]\nmount = \"/web.mp3\"\n",
+        // The page is on this machine.
+        "import_private_addresses = true\n[[station]]\nname = \"web\"\nmedia = [\"music\"]\n[[station.output]]\nmount = \"/web.mp3\"\n",
     );
     let (status, login) = api(
         rp.port,

@@ -102,6 +102,9 @@ pub struct Resolved {
     pub data_dir: Option<PathBuf>,
     /// The largest upload accepted, in bytes (`[server] max_upload_mb`, 512 MiB).
     pub max_upload: u64,
+    /// Imports by URL may fetch from loopback, private and link-local addresses
+    /// (`[server] import_private_addresses`, off).
+    pub import_private: bool,
     /// Listener sessions and per-minute counts are kept this many days
     /// (`[server] stats_retention_days`, 400).
     pub stats_retention_days: u32,
@@ -131,6 +134,7 @@ impl Resolved {
             metrics_token: None,
             data_dir: None,
             max_upload: 512 * 1024 * 1024,
+            import_private: false,
             stats_retention_days: 400,
             file: None,
         }

@@ -44,6 +44,7 @@ pub struct Server {
     pub metrics_token: Option<String>,
     pub data_dir: Option<PathBuf>,
     pub max_upload_mb: Option<u64>,
+    pub import_private_addresses: Option<bool>,
     pub stats_retention_days: Option<u32>,
 }
 
@@ -238,6 +239,7 @@ fn resolve_server(
         }
         r.max_upload = mb * 1024 * 1024;
     }
+    r.import_private = server.import_private_addresses.unwrap_or(false);
     if let Some(days) = server.stats_retention_days {
         if days == 0 {
             return Err(value_err(

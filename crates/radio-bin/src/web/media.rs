@@ -274,8 +274,9 @@ pub async fn import(
         )));
     }
     let max = web.max_upload;
+    let private_ok = web.import_private;
     let u = url.clone();
-    let saved = tokio::task::spawn_blocking(move || fetch(&u, &folder, max)).await??;
+    let saved = tokio::task::spawn_blocking(move || fetch(&u, &folder, max, private_ok)).await??;
     a.running.rescan();
     audit(
         &web,
@@ -288,18 +289,62 @@ pub async fn import(
     Ok((StatusCode::CREATED, Json(json!({"uploaded": [saved]}))))
 }
 
-/// Downloads `url` into `folder`. Blocking.
-fn fetch(url: &str, folder: &Path, max: u64) -> Result<Value, ApiError> {
+/// Redirects an import follows.
+const MAX_REDIRECTS: usize = 5;
+
+/// Downloads `url` into `folder`, following at most [`MAX_REDIRECTS`] redirects; unless
+/// `private_ok`, every address on the way must be a public one. Blocking.
+fn fetch(url: &str, folder: &Path, max: u64, private_ok: bool) -> Result<Value, ApiError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(std::time::Duration::from_secs(600)))
         .timeout_connect(Some(std::time::Duration::from_secs(15)))
         .http_status_as_error(false)
+        // Followed here, so that each hop's address is checked.
+        .max_redirects(0)
+        .max_redirects_will_error(false)
         .build()
         .into();
-    let response = agent
-        .get(url)
-        .call()
-        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{url}: {e}")))?;
+    let mut url = url.to_string();
+    let mut hops = 0;
+    let response = loop {
+        if !private_ok {
+            check_public(&url)?;
+        }
+        let response = agent
+            .get(&url)
+            .call()
+            .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{url}: {e}")))?;
+        let status = response.status();
+        if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+            break response;
+        }
+        let Some(location) = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("{url}: the server answered {status} without a Location"),
+            ));
+        };
+        hops += 1;
+        if hops > MAX_REDIRECTS {
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("{url}: more than {MAX_REDIRECTS} redirects"),
+            ));
+        }
+        let next = resolve_location(&url, location);
+        if !(next.starts_with("http://") || next.starts_with("https://")) {
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                format!("{url}: redirected to {next:?}, not an http:// or https:// address"),
+            ));
+        }
+        url = next;
+    };
+    let url = url.as_str();
     let status = response.status();
     if !status.is_success() {
         return Err(ApiError::new(
@@ -344,6 +389,112 @@ fn fetch(url: &str, folder: &Path, max: u64) -> Result<Value, ApiError> {
         incoming.write(&buf[..n])?;
     }
     incoming.keep()
+}
+
+/// `location` (a redirect's target) made absolute against `base`.
+fn resolve_location(base: &str, location: &str) -> String {
+    let location = location.trim();
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    if let Some(rest) = location.strip_prefix("//") {
+        return format!("{}{rest}", &base[..scheme_end]);
+    }
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    if location.starts_with('/') {
+        return format!("{}{location}", &base[..path_start]);
+    }
+    // Relative to the base's folder (its path up to the last '/', before any query).
+    let path_end = base[path_start..]
+        .find(['?', '#'])
+        .map_or(base.len(), |i| path_start + i);
+    let folder_end = base[path_start..path_end]
+        .rfind('/')
+        .map_or(path_start, |i| path_start + i + 1);
+    if folder_end == path_start {
+        return format!("{}/{location}", &base[..path_start]);
+    }
+    format!("{}{location}", &base[..folder_end])
+}
+
+/// Refuses `url` when its host is, or resolves to, an address that is not public
+/// (loopback, private, link-local, shared, unique-local, …): an owner's import must not
+/// reach the server's own network (`[server] import_private_addresses` allows it).
+fn check_public(url: &str) -> Result<(), ApiError> {
+    let uri: axum::http::Uri = url
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("url {url:?}: {e}")))?;
+    let Some(host) = uri.host() else {
+        return Err(ApiError::bad_request(format!("url {url:?}: no host")));
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("https") {
+            443
+        } else {
+            80
+        });
+    let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, format!("{url}: {host}: {e}")))?;
+    for addr in addrs {
+        if !is_public(addr.ip()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{url}: {host} is {}, not a public address; imports from private \
+                     addresses are off ([server] import_private_addresses)",
+                    addr.ip()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `ip` is an address of the public internet (not loopback, private, link-local,
+/// shared (CGNAT), benchmarking, documentation, multicast, reserved or unspecified).
+fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(v4.into());
+            }
+            let s = v6.segments();
+            // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                let [.., c, d] = s;
+                let v4 = std::net::Ipv4Addr::from((u32::from(c) << 16) | u32::from(d));
+                return is_public(v4.into());
+            }
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || s[..6] == [0, 0, 0, 0, 0, 0])
+        }
+    }
 }
 
 /// The file name an imported URL gets: its last path segment (decoded), with an
@@ -580,6 +731,59 @@ pub async fn edit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "198.18.0.1",
+            "192.0.2.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd00::1",
+            "ff02::1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "1.1.1.1",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "64:ff9b::101:101",
+        ] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn redirect_targets_are_made_absolute() {
+        let base = "http://a.example:8080/music/list/song.mp3?x=1";
+        for (location, want) in [
+            ("https://b.example/x.mp3", "https://b.example/x.mp3"),
+            ("//c.example/y.mp3", "http://c.example/y.mp3"),
+            ("/top.mp3", "http://a.example:8080/top.mp3"),
+            ("other.mp3", "http://a.example:8080/music/list/other.mp3"),
+            ("../up.mp3", "http://a.example:8080/music/list/../up.mp3"),
+        ] {
+            assert_eq!(resolve_location(base, location), want, "{location}");
+        }
+        assert_eq!(
+            resolve_location("http://a.example", "x.mp3"),
+            "http://a.example/x.mp3"
+        );
+    }
 
     #[test]
     fn names_outside_the_folder_are_refused() {

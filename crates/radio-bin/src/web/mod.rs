@@ -47,6 +47,8 @@ pub struct Web {
     pub data_dir: std::path::PathBuf,
     /// The largest file an upload or import may bring, in bytes.
     pub max_upload: u64,
+    /// Imports by URL may reach loopback, private and link-local addresses.
+    pub import_private: bool,
     /// Listener sessions and station events (flushed before statistics are read).
     pub recorder: Option<Arc<crate::host::record::Recorder>>,
     /// The config file (backups of its stations take their settings from it).
@@ -106,6 +108,10 @@ pub fn router(web: Arc<Web>) -> Router {
         .route(
             "/api/stations/{station}/playlists/{id}",
             axum::routing::put(playlists::update).delete(playlists::delete),
+        )
+        .route(
+            "/api/stations/{station}/playlists/{id}/tracks",
+            axum::routing::post(playlists::tracks),
         )
         .route(
             "/api/stations/{station}/backup",

@@ -5,7 +5,7 @@
 use super::Web;
 use super::auth::Caller;
 use super::error::ApiError;
-use super::stations::{access, audit};
+use super::stations::{access, audit, matches, search_words};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -271,4 +271,84 @@ pub async fn delete(
     )
     .await?;
     Ok(Json(json!({"deleted": id})))
+}
+
+/// Many tracks into or out of a playlist at once.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracksBody {
+    /// Track ids appended (those already in stay where they are).
+    #[serde(default)]
+    add: Vec<u64>,
+    /// Appends every playable track of the library matching these words (as the media
+    /// list's `q`; `""` matches every track).
+    #[serde(default)]
+    add_matching: Option<String>,
+    /// Track ids taken out.
+    #[serde(default)]
+    remove: Vec<u64>,
+}
+
+/// `POST /api/stations/{station}/playlists/{id}/tracks` `{"add", "add_matching",
+/// "remove"}`: bulk edits of a playlist's tracks; answers the playlist with `added` and
+/// `removed` counts.
+pub async fn tracks(
+    State(web): State<Arc<Web>>,
+    caller: Caller,
+    Path((station, id)): Path<(String, i64)>,
+    body: Result<Json<TracksBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let a = access(&web, &caller, &station).await?;
+    a.require("playlists")?;
+    let Json(body) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let library = web.station_tracks(&station).await?;
+    if let Some(unknown) = body
+        .add
+        .iter()
+        .find(|t| !library.iter().any(|l| l.id as u64 == **t))
+    {
+        return Err(ApiError::bad_request(format!(
+            "add: track {unknown} is not in this station's library"
+        )));
+    }
+    let mut add = body.add;
+    if let Some(q) = &body.add_matching {
+        let words = search_words(q);
+        add.extend(
+            library
+                .iter()
+                .filter(|t| t.status == radio_store::Status::Ok && matches(t, &words))
+                .map(|t| t.id as u64),
+        );
+    }
+    let remove = body.remove;
+    let (p, added, removed) = change(
+        &web,
+        &caller,
+        &station,
+        "playlist.tracks",
+        format!("{id}: +{} -{}", add.len(), remove.len()),
+        move |s, sid| {
+            let Some((_, mut p)) = s.playlists(sid)?.into_iter().find(|(pid, _)| *pid == id) else {
+                return Err(ApiError::not_found(format!("playlist {id}")));
+            };
+            let before = p.tracks.len();
+            p.tracks.retain(|t| !remove.contains(t));
+            let removed = before - p.tracks.len();
+            let mut added = 0;
+            for t in add {
+                if !p.tracks.contains(&t) {
+                    p.tracks.push(t);
+                    added += 1;
+                }
+            }
+            s.update_playlist(sid, id, &p)?;
+            Ok((p, added, removed))
+        },
+    )
+    .await?;
+    let mut v = to_json(id, &p);
+    v["added"] = json!(added);
+    v["removed"] = json!(removed);
+    Ok(Json(v))
 }

@@ -387,6 +387,24 @@ struct MediaQuery {
     status: Option<String>,
 }
 
+/// A search, as words in lower case.
+pub fn search_words(q: &str) -> Vec<String> {
+    q.split_whitespace().map(str::to_lowercase).collect()
+}
+
+/// Whether every word appears in the track's title, artist, album or path.
+pub fn matches(t: &radio_store::Track, words: &[String]) -> bool {
+    let hay = format!(
+        "{} {} {} {}",
+        t.tags.title.as_deref().unwrap_or(""),
+        t.tags.artist.as_deref().unwrap_or(""),
+        t.tags.album.as_deref().unwrap_or(""),
+        t.path
+    )
+    .to_lowercase();
+    words.iter().all(|w| hay.contains(w))
+}
+
 /// `GET /api/stations/{station}/media`: the station's tracks with their tags, `duration` in
 /// seconds, `loudness` in LUFS, status and failure reason (`?q=` searches, `?status=failed`).
 async fn media(
@@ -398,25 +416,10 @@ async fn media(
     let a = access(&web, &caller, &station).await?;
     a.require("media")?;
     let tracks = web.station_tracks(&station).await?;
-    let words: Vec<String> = query
-        .q
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .collect();
+    let words = search_words(query.q.as_deref().unwrap_or(""));
     let list: Vec<Value> = tracks
         .iter()
-        .filter(|t| {
-            let hay = format!(
-                "{} {} {} {}",
-                t.tags.title.as_deref().unwrap_or(""),
-                t.tags.artist.as_deref().unwrap_or(""),
-                t.tags.album.as_deref().unwrap_or(""),
-                t.path
-            )
-            .to_lowercase();
-            words.iter().all(|w| hay.contains(w))
-        })
+        .filter(|t| matches(t, &words))
         .filter(|t| match query.status.as_deref() {
             Some("ok") => t.status == radio_store::Status::Ok,
             Some("failed") => t.status != radio_store::Status::Ok,

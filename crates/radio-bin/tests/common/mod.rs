@@ -25,6 +25,25 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// Whether radiopoint answers on 127.0.0.1:`port` (its status page). A mere connection is
+/// not enough: while a server starts, its port may briefly be another test's probe in
+/// [`free_port`], or the polling socket itself (a TCP self-connect).
+pub fn serves(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    if s.write_all(b"GET /status-json.xsl HTTP/1.0\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out.starts_with(b"HTTP/1.") && out.windows(8).any(|w| w == b"icestats")
+}
+
 /// A fresh temporary folder for one test, removed when the returned guard is dropped.
 /// Folders left by runs that were killed (or kept with [`Scratch::keep`]) are swept the
 /// first time a later run asks for one, so repeated runs never fill the disk.

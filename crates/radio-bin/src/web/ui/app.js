@@ -96,11 +96,18 @@ document.addEventListener("submit", async (ev) => {
   }
   if (form.matches("[data-api]")) {
     ev.preventDefault();
-    const [method, url] = form.dataset.api.split(" ");
+    const [method, template] = form.dataset.api.split(" ");
+    // "{field}" in the address is filled from that field, which is not sent.
+    const body = formJson(form);
+    const url = template.replace(/\{(\w+)\}/g, (_, k) => {
+      const v = body[k];
+      delete body[k];
+      return encodeURIComponent(v === undefined ? "" : v);
+    });
     const button = form.querySelector("[type=submit]");
     if (button) button.disabled = true;
     try {
-      const data = await api(method, url, formJson(form));
+      const data = await api(method, url, body);
       say(form, "Done.", false);
       after(form, data);
     } catch (e) { say(form, e.message, true); }

@@ -151,6 +151,17 @@ async fn media(
     let a = open(&web, &page, &station, Some("media")).await?;
     let tracks = web.station_tracks(&station).await?;
     let can_upload = !a.running.spec.media.is_empty();
+    // Ticked tracks go into a playlist in one request, for those who may change playlists.
+    let lists = if a.require("playlists").is_ok() {
+        let store = web.store.clone();
+        let s = station.clone();
+        tokio::task::spawn_blocking(move || -> Result<_, ApiError> {
+            Ok(store.playlists(store.ensure_station(&s)?)?)
+        })
+        .await??
+    } else {
+        Vec::new()
+    };
     let body = html! {
         @if can_upload {
             section.card {
@@ -175,12 +186,27 @@ async fn media(
         section.card.wide {
             h2 { "Library " span.muted { "(" (tracks.len()) " files)" } }
             input type="search" placeholder="Filter" data-filter="#tracks";
+            @if !lists.is_empty() {
+                form #bulk data-api={"POST /api/stations/" (station) "/playlists/{playlist}/tracks"} {
+                    (csrf_field(&page))
+                    div.row {
+                        label { "Add the ticked tracks to" select name="playlist" {
+                            @for (id, p) in &lists { option value=(id) { (p.name) } }
+                        } }
+                    }
+                    button type="submit" { "Add to playlist" }
+                    p.msg {}
+                }
+            }
             div.scroll { table #tracks {
-                thead { tr { th { "Title" } th { "Artist" } th { "Album" } th { "Length" } th { "Loudness" } th { "Status" } th {} } }
+                thead { tr { @if !lists.is_empty() { th {} } th { "Title" } th { "Artist" } th { "Album" } th { "Length" } th { "Loudness" } th { "Status" } th {} } }
                 tbody {
                     @for t in &tracks {
                         @let ok = t.status == radio_store::Status::Ok;
                         tr data-track=(t.id) {
+                            @if !lists.is_empty() {
+                                td { @if ok { input type="checkbox" name="add[]" value=(t.id) form="bulk" data-type="number" aria-label="tick"; } }
+                            }
                             td { (t.tags.title.clone().unwrap_or_default()) }
                             td { (t.tags.artist.clone().unwrap_or_default()) }
                             td { (t.tags.album.clone().unwrap_or_default()) }
@@ -193,7 +219,7 @@ async fn media(
                             }
                         }
                         tr.edit id={"edit-" (t.id)} hidden {
-                            td colspan="7" {
+                            td colspan=(if lists.is_empty() { 7 } else { 8 }) {
                                 form data-api={"PATCH /api/stations/" (station) "/media/" (t.id)} data-delay="600" data-send-empty {
                                     (csrf_field(&page))
                                     div.row {
@@ -249,10 +275,18 @@ async fn playlists(
             @if lists.is_empty() { p { "None yet: AutoDJ plays the whole library at random." } }
             @for (id, p) in &lists {
                 details.card {
-                    summary { b { (p.name) } " · " (format!("{:?}", p.order).to_lowercase()) " · weight " (p.weight) " · " (format!("{:?}", p.rotation)) " · " (p.tracks.len()) " tracks"
+                    summary { b { (p.name) } " · " (format!("{:?}", p.order).to_lowercase()) " · weight " (p.weight) " · " (format!("{:?}", p.rotation)) " · " (p.tracks.len()) @if p.tracks.len() == 1 { " track" } @else { " tracks" }
                         @if let Some(s) = &p.schedule { " · " (s.days.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",")) " " (s.start.format("%H:%M")) "–" (s.end.format("%H:%M")) } }
                     ol { @for t in &p.tracks { li { (title_of(*t)) } } }
                     (playlist_form(&page, &station, &tracks, Some((*id, p))))
+                    form data-api={"POST /api/stations/" (station) "/playlists/" (id) "/tracks"} {
+                        (csrf_field(&page))
+                        div.row {
+                            label { "Add every track matching" input name="add_matching" type="search" required placeholder="words of the artist, title, album or folder"; }
+                        }
+                        button type="submit" { "Add matching tracks" }
+                        p.msg {}
+                    }
                     button.danger type="button" data-action={"DELETE /api/stations/" (station) "/playlists/" (id)} data-confirm="Delete this playlist?" { "Delete" }
                 }
             }
