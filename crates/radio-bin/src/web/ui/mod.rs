@@ -358,7 +358,10 @@ async fn public(
                 h1 { (r.spec.display_name) }
                 @if let Some(d) = &r.spec.description { p { (d) } }
                 audio controls preload="none" src=(first) {}
-                p.muted { "Listen in your player: " @for o in &r.spec.outputs { code { "http://" (host) (o.mount) } " (" (o.format) ") " } }
+                p.muted { "Listen in your player:" }
+                ul.streams { @for o in &r.spec.outputs {
+                    li { a href=(o.mount) { code { "http://" (host) (o.mount) } } " (" (o.format) ") · " a href={(o.mount) ".m3u"} { "M3U" } " · " a href={(o.mount) ".pls"} { "PLS" } }
+                } }
                 h2 { "Now playing" }
                 p.nowtitle #np-title { (st.track.as_ref().map(|t| t.display.clone()).unwrap_or_default()) }
                 div.progress { div #np-progress {} }
